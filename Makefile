@@ -1,0 +1,80 @@
+# Keepwell: `make run` sets up everything and runs the demo; `make test` sets up everything and runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Two environments (see README): Rasa 3.6 needs Python 3.8-3.10; everything else runs on Python 3.11.
+# They live outside the work tree, named by the hash of their requirements, so a fresh clone reuses them.
+find_python = $(shell for p in $(1) $$HOME/.pyenv/versions/$(2)*/bin/$(1) /usr/bin/$(1) /usr/local/bin/$(1); do \
+	$$p -c 'import sys' >/dev/null 2>&1 && { echo $$p; break; }; done)
+PYTHON311 ?= $(call find_python,python3.11,3.11)
+PYTHON310 ?= $(call find_python,python3.10,3.10)
+ENV_ROOT ?= $(HOME)/.cache/keepwell/envs
+APP_ENV := $(ENV_ROOT)/app-$(shell cat requirements.txt | sha256sum | cut -c1-16)
+RASA_ENV := $(ENV_ROOT)/rasa-$(shell cat requirements-rasa.txt | sha256sum | cut -c1-16)
+PY := $(APP_ENV)/bin/python
+RASA := $(RASA_ENV)/bin/rasa
+MODEL := models/keepwell.tar.gz
+BOT_DATA := config.yml domain.yml $(shell find bot -name '*.yml' 2>/dev/null)
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: help setup run test test-python validate train index bench lint clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(APP_ENV)/.ready:
+	@test -n "$(PYTHON311)" || { echo "Python 3.11 is required (python3.11 not found)"; exit 1; }
+	@echo "Creating the Python 3.11 environment in $(APP_ENV)"
+	rm -rf $(APP_ENV) && $(PYTHON311) -m venv $(APP_ENV)
+	$(APP_ENV)/bin/pip install --disable-pip-version-check -q --upgrade pip==24.3.1
+	$(APP_ENV)/bin/pip install --disable-pip-version-check -r requirements.txt
+	@find $(ENV_ROOT) -maxdepth 1 -name 'app-*' ! -path '$(APP_ENV)' -exec rm -rf {} +
+	touch $@
+
+$(RASA_ENV)/.ready:
+	@test -n "$(PYTHON310)" || { echo "Python 3.10 is required for Rasa 3.6 (python3.10 not found)"; exit 1; }
+	@echo "Creating the Rasa (Python 3.10) environment in $(RASA_ENV)"
+	rm -rf $(RASA_ENV) && $(PYTHON310) -m venv $(RASA_ENV)
+	$(RASA_ENV)/bin/pip install --disable-pip-version-check -q --upgrade pip==24.3.1
+	$(RASA_ENV)/bin/pip install --disable-pip-version-check -r requirements-rasa.txt
+	@find $(ENV_ROOT) -maxdepth 1 -name 'rasa-*' ! -path '$(RASA_ENV)' -exec rm -rf {} +
+	touch $@
+
+setup: $(APP_ENV)/.ready $(RASA_ENV)/.ready ## create both environments (reused while requirements are unchanged)
+
+$(MODEL): $(BOT_DATA) | $(RASA_ENV)/.ready
+	$(RASA) train --data bot --config config.yml --domain domain.yml --out models --fixed-model-name keepwell
+
+train: $(MODEL) ## train the Rasa model when its data changed
+
+index: $(APP_ENV)/.ready ## build the knowledge-base index when the articles or the model changed
+	$(PY) -m knowledge_base build
+
+run: setup train index ## set up everything and run Keepwell on the embedded defaults
+	$(PY) -m api.launcher --rasa-bin $(RASA) --model $(MODEL)
+
+validate: $(RASA_ENV)/.ready ## check the Rasa training data
+	$(RASA) data validate --data bot --config config.yml --domain domain.yml --fail-on-warnings
+
+test-stories: $(MODEL)
+	$(RASA) test core --stories tests/bot/test_stories.yml --model $(MODEL) --fail-on-prediction-errors \
+		--out data/rasa-test-results
+
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+test: setup validate test-stories browser ## set up everything and run every test
+	$(PY) -m pytest --rasa-bin $(RASA) --rasa-model $(MODEL)
+
+lint: $(APP_ENV)/.ready ## ruff over the Python 3.11 code
+	$(PY) -m ruff check . && $(PY) -m ruff format --check .
+
+bench: setup train ## measure chat latency (and, later, answer quality)
+	$(PY) -m pytest tests/e2e/test_latency.py --rasa-bin $(RASA) --rasa-model $(MODEL) -s -m bench
+
+clean: ## remove built artefacts (keeps the cached environments)
+	rm -rf data models .pytest_cache

@@ -1,0 +1,67 @@
+"""Product feedback: a form that takes the feedback from the first message when it already holds it."""
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import replies, services
+from actions._dispatch import send
+from actions.customer import verified_customer_id
+from actions.settings import get_settings
+from keepwell import feedback
+from keepwell.db import session_scope
+
+_BARE_REQUEST = re.compile(
+    r"^\s*(hi|hey|hello)?[,!. ]*(i|we)?\s*('d| would| want to| wanna| have| got)?\s*"
+    r"(like to|love to)?\s*(give|leave|share|send|submit|provide|have)?\s*(you)?\s*(some|a bit of|a|an)?\s*"
+    r"(product |quick )?(feedback|suggestion|idea|feature request|complaint)s?\s*(for you|about orbitly)?[.!?]*\s*$",
+    re.IGNORECASE,
+)
+
+
+def is_substantive(text: str) -> bool:
+    """Whether a message carries the feedback itself rather than only announcing it."""
+    return len(text.split()) >= 4 and not _BARE_REQUEST.match(text)
+
+
+class ValidateFeedbackForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_feedback_form"
+
+    async def extract_feedback_text(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = (tracker.latest_message.get("text") or "").strip()
+        asked = tracker.get_slot("requested_slot") == "feedback_text"
+        if text.startswith("/"):  # a button payload is never feedback
+            return {}
+        if asked or is_substantive(text):
+            return {"feedback_text": text}
+        return {}
+
+    def validate_feedback_text(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = str(slot_value or "").strip()
+        if not text:
+            return {"feedback_text": None}
+        return {"feedback_text": text[: feedback.MAX_FEEDBACK_CHARS]}
+
+
+class ActionRecordFeedback(Action):
+    def name(self) -> str:
+        return "action_record_feedback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        text = tracker.get_slot("feedback_text") or ""
+        customer_id = verified_customer_id(tracker, get_settings().identity_secret)
+        with session_scope(services.engine()) as session:
+            feedback.record_feedback(session, tracker.sender_id, customer_id, text)
+        send(dispatcher, replies.Reply(replies.FEEDBACK_THANKS))
+        return [SlotSet("feedback_text", None)]

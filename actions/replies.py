@@ -1,0 +1,113 @@
+"""What the bot says: pure functions from service results to reply text, testable without Rasa."""
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from keepwell.accounts import Account
+from keepwell.health import HealthScore
+from keepwell.offers import Recommendation
+from keepwell.segments import segment_of
+from knowledge_base import SearchResult
+
+HANDOFF_BUTTON = {"title": "Talk to a person", "payload": "/request_human"}
+SIGN_IN_INVITATION = (
+    "I can look at your account once you're signed in. Open this chat from inside Orbitly (the help button in "
+    "the app) and ask me again — meanwhile I'm happy to answer product questions."
+)
+ANSWER_CHARS = 700
+_MARKUP = re.compile(r"(\*\*|__|`)")
+
+
+@dataclass
+class Reply:
+    text: str
+    buttons: list[dict[str, str]] = field(default_factory=list)
+    sources: list[dict[str, str]] = field(default_factory=list)
+
+
+def plain(markdown: str) -> str:
+    """Markdown emphasis removed: the widget shows bot text as plain text."""
+    return _MARKUP.sub("", markdown).strip()
+
+
+def excerpt(text: str, limit: int = ANSWER_CHARS) -> str:
+    """The passage cut at a line or sentence end near `limit` characters."""
+    text = plain(text)
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    end = max(cut.rfind("\n"), cut.rfind(". "))
+    return (cut[: end + 1] if end > limit // 2 else cut).rstrip() + " …"
+
+
+def kb_answer(result: SearchResult) -> Reply:
+    """The best passage with its source, or an honest "I don't know" with a person on offer."""
+    if not result.confident or not result.passages:
+        return Reply(
+            text="I'm not sure about that one, and I'd rather not guess. Shall I get a person from our team?",
+            buttons=[HANDOFF_BUTTON, {"title": "No thanks", "payload": "/deny"}],
+        )
+    best = result.passages[0]
+    heading = best.title if best.section == best.title else f"{best.title} — {best.section}"
+    return Reply(
+        text=f"{heading}\n\n{excerpt(best.text)}",
+        sources=[{"title": best.title, "url": best.url}],
+    )
+
+
+def kb_answer_empty() -> Reply:
+    return Reply(text="What would you like to know about Orbitly? Ask me in a sentence and I'll look it up.")
+
+
+def account_health(account: Account, health: HealthScore) -> Reply:
+    drivers = "\n".join(
+        f"{'▲' if d.direction == 'up' else '▼'} {d.label}: {round(d.value)}/100" for d in health.drivers
+    )
+    advice = {
+        "green": "You're in great shape — keep it up.",
+        "yellow": "There's room to grow; ask me for recommendations to see what would help most.",
+        "red": "Your account needs attention. I can get your customer success manager to help you get back on track.",
+    }[health.band]
+    buttons = [{"title": "Recommendations", "payload": "/ask_recommendations"}]
+    if health.band == "red":
+        buttons = [HANDOFF_BUTTON]
+    return Reply(
+        text=(
+            f"{account.name}'s health score is {health.score}/100 ({health.band}).\n"
+            f"What drives it:\n{drivers}\n\n{advice}"
+        ),
+        buttons=buttons,
+    )
+
+
+def plan_and_renewal(account: Account, today: date) -> Reply:
+    days = account.days_to_renewal(today)
+    when = "today" if days == 0 else (f"in {days} days" if days > 0 else f"{-days} days ago")
+    return Reply(
+        text=(
+            f"{account.name} is on the {account.plan.title()} plan ({segment_of(account).label}), "
+            f"using {account.seats_used} of {account.seats_purchased} seats. "
+            f"Your subscription is ${account.mrr:,.0f} a month and renews on {account.renewal_date:%d %B %Y} ({when})."
+        ),
+        sources=[{"title": "Plans compared", "url": "/help/billing/plans-compared"}],
+    )
+
+
+def recommendations(recommendation: Recommendation) -> Reply:
+    if not recommendation.offers:
+        return Reply(text=f"{recommendation.reason} Nothing else to suggest right now.")
+    lines = "\n".join(f"• {o.title}: {o.pitch}" for o in recommendation.offers)
+    return Reply(
+        text=f"{recommendation.reason}\n\n{lines}",
+        sources=[{"title": o.title, "url": o.url} for o in recommendation.offers],
+        buttons=[HANDOFF_BUTTON],
+    )
+
+
+HANDOFF_CONFIRMATION = (
+    "I've asked a customer success manager to join this conversation; they'll reply right here. "
+    "Until they do, I'll stay out of the way."
+)
+FEEDBACK_THANKS = "Thank you — I've passed your feedback to the product team."
+ACCOUNT_NOT_FOUND = "I couldn't find your account details. Shall I get a person to look into it?"

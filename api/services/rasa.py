@@ -1,0 +1,57 @@
+"""Client for the Rasa server: the REST channel for messages, the token-protected HTTP API for the rest."""
+
+from typing import Any
+
+import httpx
+
+
+class RasaUnavailable(Exception):
+    """Rasa did not answer, or answered with an error; the caller turns this into a 503."""
+
+
+class RasaClient:
+    """Talks to one Rasa server over a shared async HTTP connection pool."""
+
+    def __init__(self, base_url: str, token: str, timeout: float, http: httpx.AsyncClient | None = None) -> None:
+        self._token = token
+        self._http = http or httpx.AsyncClient(base_url=base_url, timeout=timeout)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def send(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+        """Send a user message and return the bot's raw REST-channel messages."""
+        payload = {"sender": conversation_id, "message": text, "metadata": metadata}
+        try:
+            response = await self._http.post("/webhooks/rest/webhook", json=payload)
+            response.raise_for_status()
+        except httpx.HTTPError as error:
+            raise RasaUnavailable(f"Rasa did not answer: {error.__class__.__name__}") from error
+        body = response.json()
+        if not isinstance(body, list):
+            raise RasaUnavailable("Rasa answered with an unexpected body")
+        return body
+
+    async def append_user_message(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> None:
+        """Log a user message in the conversation without the bot answering it (used during a handoff)."""
+        event = {"event": "user", "text": text, "metadata": metadata}
+        try:
+            response = await self._http.post(
+                f"/conversations/{conversation_id}/tracker/events",
+                params={"token": self._token, "include_events": "NONE"},
+                json=event,
+            )
+            response.raise_for_status()
+        except httpx.HTTPError as error:
+            raise RasaUnavailable(f"Rasa did not log the message: {error.__class__.__name__}") from error
+
+    async def status(self) -> tuple[bool, str]:
+        """Whether Rasa is up with a model loaded, and a one-line explanation."""
+        try:
+            response = await self._http.get("/status", params={"token": self._token}, timeout=3.0)
+        except httpx.HTTPError as error:
+            return False, f"not reachable ({error.__class__.__name__})"
+        if response.status_code != 200:
+            return False, f"status answered {response.status_code}"
+        model = response.json().get("model_file")
+        return (True, f"model {model} loaded") if model else (False, "no model loaded")

@@ -1,0 +1,59 @@
+"""Keepwell's knowledge base: semantic search over the help-centre articles in `content/`.
+
+Layers, each replaceable: documents (load, chunk) -> embedder -> index (FAISS; exact NumPy for tests) -> store
+(index directory with manifest) -> `KnowledgeBase` (build, search). `python -m knowledge_base` is the CLI.
+Importing this package loads no model and reads no file.
+"""
+
+from typing import TYPE_CHECKING
+
+from .documents import Article, ArticleError, Chunk
+from .embedder import Embedder, SentenceTransformerEmbedder
+from .engine import BuildReport, KnowledgeBase, Passage, SearchResult
+from .store import IndexMismatchError, StoreError
+
+if TYPE_CHECKING:
+    from keepwell.settings import CoreSettings
+
+__all__ = [
+    "Article",
+    "ArticleError",
+    "BuildReport",
+    "Chunk",
+    "Embedder",
+    "IndexMismatchError",
+    "KnowledgeBase",
+    "Passage",
+    "SearchResult",
+    "SentenceTransformerEmbedder",
+    "StoreError",
+    "build_from_settings",
+    "from_settings",
+]
+
+
+def from_settings(settings: "CoreSettings | None" = None) -> KnowledgeBase:
+    """A `KnowledgeBase` wired from Keepwell's core settings (default: `get_core_settings()`); nothing is loaded yet.
+
+    Uses `resolved_embedding_model_path`, `resolved_kb_index_dir`, `kb_content_dir`, `help_base_url`,
+    `kb_min_score` and `kb_top_k`.
+    """
+    if settings is None:
+        from keepwell.settings import get_core_settings
+
+        settings = get_core_settings()
+    return KnowledgeBase(
+        embedder=SentenceTransformerEmbedder(settings.resolved_embedding_model_path),
+        index_dir=settings.resolved_kb_index_dir,
+        content_dir=settings.kb_content_dir,
+        base_url=settings.help_base_url,
+        min_score=settings.kb_min_score,
+        top_k=settings.kb_top_k,
+    )
+
+
+def build_from_settings(settings: "CoreSettings | None" = None, progress: bool = False) -> KnowledgeBase:
+    """`from_settings`, then load the index or rebuild it if stale: a knowledge base ready to search."""
+    knowledge_base = from_settings(settings)
+    knowledge_base.build(progress=progress)
+    return knowledge_base

@@ -1,0 +1,263 @@
+"""The knowledge-base facade: build (or reuse) the index over the help-centre articles, and search it."""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .documents import ArticleError, Chunk, chunk_article, content_hash, load_articles, passage_text
+from .embedder import Embedder
+from .index import FaissIndex, VectorIndex
+from .store import (
+    CorruptIndexError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    Manifest,
+    StoredIndex,
+    load_index,
+    read_manifest,
+    save_index,
+)
+
+logger = logging.getLogger(__name__)
+
+# Queries are truncated before encoding: the model reads at most a few hundred tokens anyway, and tokenising a
+# pasted megabyte would stall a worker.
+MAX_QUERY_CHARS = 1000
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What `build` did: `rebuilt` is False when an up-to-date index was loaded instead."""
+
+    rebuilt: bool
+    articles: int
+    chunks: int
+    seconds: float
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Passage:
+    """The best-matching piece of one article; `score` is a cosine similarity in [-1, 1]."""
+
+    article_id: str
+    title: str
+    section: str
+    url: str
+    text: str
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Passages from distinct articles, best first; `confident` when the best reaches the minimum score."""
+
+    query: str
+    passages: list[Passage] = field(default_factory=list)
+    confident: bool = False
+
+    @property
+    def best(self) -> Passage | None:
+        """The top passage, if any."""
+        return self.passages[0] if self.passages else None
+
+
+class KnowledgeBase:
+    """Semantic search over the help-centre articles.
+
+    `build` loads the stored index when it was built from the same content with the same model, and rebuilds it
+    otherwise. `search` builds on first use if nobody called `build` or `ensure_ready`. Searches may run from
+    several threads; a build swaps the loaded index in one assignment, so a search sees the old or the new one.
+    """
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        index_dir: Path,
+        content_dir: Path,
+        base_url: str = "/help",
+        min_score: float = 0.40,
+        top_k: int = 3,
+        index_factory: Callable[[int], VectorIndex] = FaissIndex,
+    ) -> None:
+        if top_k < 1:
+            raise ValueError("top_k must be at least 1")
+        self.embedder = embedder
+        self.index_dir = Path(index_dir)
+        self.content_dir = Path(content_dir)
+        self.base_url = base_url
+        self.min_score = min_score
+        self.top_k = top_k
+        self._index_factory = index_factory
+        self._loaded: StoredIndex | None = None
+        self._build_lock = threading.Lock()
+
+    @property
+    def ready(self) -> bool:
+        """True once an index is loaded and searches are answered without building."""
+        return self._loaded is not None
+
+    def build(self, force: bool = False, progress: bool = False) -> BuildReport:
+        """Load the stored index if it matches the content and model, otherwise (or with `force`) rebuild it.
+
+        Args:
+            force: rebuild even if the stored index is up to date.
+            progress: show a progress bar while encoding passages.
+
+        Raises:
+            FileNotFoundError: the content directory is missing.
+            ArticleError: an article is malformed, or there are none.
+        """
+        with self._build_lock:
+            return self._build(force, progress)
+
+    def ensure_ready(self) -> None:
+        """Build or load the index unless one is loaded already; safe to call from several threads."""
+        if self._loaded is None:
+            with self._build_lock:
+                if self._loaded is None:
+                    self._build(force=False, progress=False)
+
+    def search(self, query: str, k: int | None = None) -> SearchResult:
+        """Find the articles that best answer `query`: the best chunk of each, at most `k` (default `top_k`).
+
+        Raises:
+            ValueError: empty or blank query, or k < 1.
+        """
+        if not isinstance(query, str) or not query.strip():
+            raise ValueError("query must be a non-empty string")
+        k = self.top_k if k is None else k
+        if k < 1:
+            raise ValueError("k must be at least 1")
+        query = " ".join(query.split())
+        self.ensure_ready()
+        loaded = self._loaded
+        if loaded is None:  # ensure_ready loads an index or raises; this keeps type checkers informed
+            raise RuntimeError("knowledge base is not ready")
+        vector = self.embedder.encode_queries([query[:MAX_QUERY_CHARS]])
+        passages = _best_per_article(loaded, vector, k)
+        confident = bool(passages) and passages[0].score >= self.min_score
+        return SearchResult(query=query, passages=passages, confident=confident)
+
+    def _build(self, force: bool, progress: bool) -> BuildReport:
+        """`build` without the lock; the caller holds it."""
+        started = time.perf_counter()
+        articles = load_articles(self.content_dir, self.base_url)
+        if not articles:
+            raise ArticleError(f"no articles in {self.content_dir} (expected <category>/<slug>.md files)")
+        digest = content_hash(articles)
+        reason = "forced" if force else self._stale_reason(digest)
+        if not reason:
+            try:
+                stored = load_index(self.index_dir, self.embedder.name, self.embedder.dimension)
+            except (CorruptIndexError, IndexMismatchError, IndexNotFoundError) as error:
+                reason = str(error)
+            else:
+                # Another process may have rebuilt it between reading the manifest and loading.
+                if stored.manifest.content_hash == digest:
+                    self._loaded = stored
+                    seconds = time.perf_counter() - started
+                    return BuildReport(False, stored.manifest.article_count, stored.manifest.chunk_count, seconds)
+                reason = "content changed"
+        logger.info("Building the knowledge-base index in %s: %s", self.index_dir, reason)
+        chunks = [chunk for article in articles for chunk in chunk_article(article)]
+        stored = self._encode(chunks, len(articles), digest, progress)
+        save_index(self.index_dir, stored.manifest, stored.chunks, stored.index)
+        self._loaded = stored
+        return BuildReport(True, len(articles), len(chunks), time.perf_counter() - started, reason)
+
+    def stats(self) -> dict[str, Any]:
+        """What is loaded (or, before loading, what is on disk), without loading the model."""
+        info: dict[str, Any] = {
+            "ready": self.ready,
+            "index_dir": str(self.index_dir),
+            "content_dir": str(self.content_dir),
+            "min_score": self.min_score,
+            "top_k": self.top_k,
+        }
+        manifest: Manifest | None = self._loaded.manifest if self._loaded else None
+        if manifest is None:
+            try:
+                manifest = read_manifest(self.index_dir)
+            except (IndexNotFoundError, CorruptIndexError) as error:
+                info["index"] = str(error)
+        if manifest is not None:
+            info.update(
+                model=manifest.model,
+                dimension=manifest.dimension,
+                articles=manifest.article_count,
+                chunks=manifest.chunk_count,
+                content_hash=manifest.content_hash,
+                built_at=manifest.built_at,
+                index_kind=manifest.index_kind,
+                model_matches=manifest.model == self.embedder.name,
+            )
+            try:
+                info["content_up_to_date"] = content_hash(load_articles(self.content_dir, self.base_url)) == (
+                    manifest.content_hash
+                )
+            except (OSError, ArticleError) as error:
+                info["content_up_to_date"] = False
+                info["content_error"] = str(error)
+        return info
+
+    def _stale_reason(self, digest: str) -> str:
+        """Why the stored index cannot be reused, or "" if it can (as far as the manifest tells)."""
+        try:
+            manifest = read_manifest(self.index_dir)
+        except (IndexNotFoundError, CorruptIndexError) as error:
+            return str(error)
+        if manifest.model != self.embedder.name:
+            return f"model changed ({manifest.model} -> {self.embedder.name})"
+        if manifest.content_hash != digest:
+            return "content changed"
+        return ""
+
+    def _encode(self, chunks: list[Chunk], article_count: int, digest: str, progress: bool) -> StoredIndex:
+        vectors = self.embedder.encode_passages([passage_text(chunk) for chunk in chunks], progress=progress)
+        dimension = self.embedder.dimension
+        if vectors.shape != (len(chunks), dimension):
+            raise RuntimeError(f"embedder returned shape {vectors.shape}, expected {(len(chunks), dimension)}")
+        index = self._index_factory(dimension)
+        index.add(vectors)
+        manifest = Manifest(
+            model=self.embedder.name,
+            dimension=dimension,
+            content_hash=digest,
+            chunk_count=len(chunks),
+            article_count=article_count,
+            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            index_kind=index.kind,
+        )
+        return StoredIndex(manifest, chunks, index)
+
+
+def _best_per_article(loaded: StoredIndex, query_vector: np.ndarray, k: int) -> list[Passage]:
+    """The best chunk of each of the top `k` articles.
+
+    Several chunks of one article often rank together, so more than `k` chunks are fetched, widening until `k`
+    distinct articles are found or every chunk has been seen.
+    """
+    total = loaded.index.size
+    fetch = min(total, k * 4)
+    while True:
+        scores, ids = loaded.index.search(query_vector, fetch)
+        best: dict[str, Passage] = {}
+        for score, row in zip(scores[0].tolist(), ids[0].tolist(), strict=True):
+            if row < 0:
+                continue
+            chunk = loaded.chunks[row]
+            if chunk.article_id not in best:
+                best[chunk.article_id] = Passage(
+                    chunk.article_id, chunk.title, chunk.section, chunk.url, chunk.text, float(score)
+                )
+        if len(best) >= k or fetch >= total:
+            return sorted(best.values(), key=lambda passage: -passage.score)[:k]
+        fetch = min(total, fetch * 4)

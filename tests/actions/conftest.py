@@ -1,0 +1,69 @@
+"""Tracker factories (from tests/actions/data/tracker.json), a seeded database and a small knowledge base."""
+
+import copy
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from sqlalchemy import Engine
+
+from actions import services
+from actions.settings import get_settings
+from keepwell import demo_data, identity
+from keepwell.db import create_tables, make_engine, session_scope
+
+SECRET = "actions-test-secret"
+_TRACKER = json.loads((Path(__file__).parent / "data" / "tracker.json").read_text())
+
+TrackerFactory = Callable[..., Tracker]
+
+
+@pytest.fixture
+def make_tracker() -> TrackerFactory:
+    """Build a Tracker whose latest user message is `text`, optionally from a (signed) customer."""
+
+    def build(
+        text: str = "how do I invite my teammates?",
+        intent: str = "ask_howto",
+        customer_id: str | None = None,
+        signature: str | None = None,
+        slots: dict[str, Any] | None = None,
+        extra_events: list[dict[str, Any]] | None = None,
+    ) -> Tracker:
+        state = copy.deepcopy(_TRACKER)
+        metadata: dict[str, Any] = {"customer": None}
+        if customer_id is not None:
+            metadata = {"customer": {"id": customer_id, "signature": signature or identity.sign(customer_id, SECRET)}}
+        latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": [], "metadata": metadata}
+        state["latest_message"] = latest
+        state["events"][-1] = {
+            "event": "user", "timestamp": 1763800010.0, "text": text, "metadata": metadata,
+            "parse_data": {"intent": latest["intent"], "entities": []},
+        }  # fmt: skip
+        state["events"].extend(extra_events or [])
+        state["slots"].update(slots or {})
+        return Tracker(
+            state["sender_id"], state["slots"], state["latest_message"], state["events"], state["paused"],
+            state["followup_action"], state["active_loop"], state["latest_action_name"],
+        )  # fmt: skip
+
+    return build
+
+
+@pytest.fixture
+def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """A seeded SQLite database wired into the action services, and the test identity secret in settings."""
+    monkeypatch.setenv("KEEPWELL_IDENTITY_SECRET", SECRET)
+    monkeypatch.setenv("KEEPWELL_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    db = make_engine(f"sqlite:///{tmp_path / 'keepwell.db'}")
+    create_tables(db)
+    with session_scope(db) as session:
+        demo_data.seed(session)
+    monkeypatch.setattr(services, "engine", lambda: db)
+    yield db
+    get_settings.cache_clear()
+    db.dispose()

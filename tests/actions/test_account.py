@@ -1,0 +1,73 @@
+"""actions/account.py: account data only for a customer whose signature verifies."""
+
+from datetime import date
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import Engine
+
+from actions.account import ActionAccountHealth, ActionPlanRenewal
+from actions.replies import SIGN_IN_INVITATION
+from keepwell import accounts, health
+from keepwell.db import session_scope
+from tests.actions.conftest import TrackerFactory
+
+pytestmark = pytest.mark.anyio
+
+
+def _first_account(engine: Engine) -> accounts.Account:
+    with session_scope(engine) as session:
+        return accounts.list_accounts(session)[0]
+
+
+async def test_signed_customer_gets_their_health_score_and_drivers(engine: Engine, make_tracker: TrackerFactory) -> None:
+    account = _first_account(engine)
+    expected = health.score(account)
+    dispatcher = CollectingDispatcher()
+
+    await ActionAccountHealth().run(dispatcher, make_tracker("how are we doing", "ask_account_health", account.id), {})
+
+    [message] = dispatcher.messages
+    assert message["text"].startswith(f"{account.name}'s health score is {expected.score}/100 ({expected.band}).")
+    for driver in expected.drivers:
+        assert f"{driver.label}: {round(driver.value)}/100" in message["text"]
+
+
+async def test_anonymous_visitor_is_invited_to_sign_in(engine: Engine, make_tracker: TrackerFactory) -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionAccountHealth().run(dispatcher, make_tracker("how are we doing", "ask_account_health"), {})
+    assert [m["text"] for m in dispatcher.messages] == [SIGN_IN_INVITATION]
+
+
+async def test_wrong_signature_is_treated_as_anonymous(engine: Engine, make_tracker: TrackerFactory) -> None:
+    account = _first_account(engine)
+    tracker = make_tracker("what plan are we on", "ask_plan_renewal", account.id, signature="ab" * 32)
+    dispatcher = CollectingDispatcher()
+    await ActionPlanRenewal().run(dispatcher, tracker, {})
+    assert [m["text"] for m in dispatcher.messages] == [SIGN_IN_INVITATION]
+
+
+async def test_typed_customer_id_is_ignored(engine: Engine, make_tracker: TrackerFactory) -> None:
+    account = _first_account(engine)
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(f"I am customer {account.id}, show my health", "ask_account_health")
+    await ActionAccountHealth().run(dispatcher, tracker, {})
+    assert account.name not in dispatcher.messages[0]["text"]
+
+
+async def test_plan_and_renewal_for_a_signed_customer(engine: Engine, make_tracker: TrackerFactory) -> None:
+    account = _first_account(engine)
+    dispatcher = CollectingDispatcher()
+    await ActionPlanRenewal().run(dispatcher, make_tracker("when do we renew", "ask_plan_renewal", account.id), {})
+    text = dispatcher.messages[0]["text"]
+    assert f"on the {account.plan.title()} plan" in text
+    assert f"{account.seats_used} of {account.seats_purchased} seats" in text
+    assert f"{account.renewal_date:%d %B %Y}" in text
+    assert f"in {account.days_to_renewal(date.today())} days" in text or "ago" in text or "today" in text
+
+
+async def test_unknown_signed_customer_is_offered_a_person(engine: Engine, make_tracker: TrackerFactory) -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionAccountHealth().run(dispatcher, make_tracker("health?", "ask_account_health", "cus_999"), {})
+    assert "couldn't find your account" in dispatcher.messages[0]["text"]
+    assert dispatcher.messages[0]["buttons"] == [{"title": "Talk to a person", "payload": "/request_human"}]

@@ -1,0 +1,166 @@
+"""Loading articles and cutting them into chunks."""
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from knowledge_base.documents import (
+    MAX_CHUNK_CHARS,
+    Article,
+    ArticleError,
+    chunk_article,
+    content_hash,
+    load_articles,
+    passage_text,
+)
+
+
+def _article(body: str, title: str = "Use boards", summary: str = "") -> Article:
+    return Article(
+        id="features/boards", title=title, summary=summary, category="features", url="/help/features/boards", body=body
+    )
+
+
+def test_load_articles_reads_front_matter_ids_and_urls(content_dir: Path) -> None:
+    articles = load_articles(content_dir, base_url="/help/")
+
+    assert [a.id for a in articles] == [
+        "billing/cancel-subscription",
+        "billing/download-invoices",
+        "getting-started/invite-teammates",
+    ]
+    invite = articles[2]
+    assert invite.title == "Invite teammates to your workspace"
+    assert invite.summary == "Add colleagues to a workspace."
+    assert invite.category == "getting-started"
+    assert invite.url == "/help/getting-started/invite-teammates"
+    assert invite.body.startswith("Workspace admins can invite teammates by email.")
+    assert "---" not in invite.body
+
+
+def test_load_articles_ignores_files_outside_category_folders(content_dir: Path) -> None:
+    (content_dir / "README.md").write_text("# Not an article\n", encoding="utf-8")
+    (content_dir / "billing" / "notes.txt").write_text("not markdown", encoding="utf-8")
+
+    assert len(load_articles(content_dir)) == 3
+
+
+def test_load_articles_accepts_crlf_bom_and_missing_summary(tmp_path: Path) -> None:
+    path = tmp_path / "faq" / "windows.md"
+    path.parent.mkdir()
+    path.write_bytes("\ufeff---\r\ntitle: Saved on Windows\r\n---\r\nBody text.\r\n".encode())
+
+    [article] = load_articles(tmp_path)
+
+    assert (article.title, article.summary, article.body) == ("Saved on Windows", "", "Body text.")
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ("title: No fences\n\nBody", "missing front matter"),
+        ("---\ntitle: [unclosed\n---\nBody", "not valid YAML"),
+        ("---\n- a list\n---\nBody", "must be a mapping"),
+        ("---\nsummary: No title here\n---\nBody", "no 'title'"),
+        ("---\ntitle: '   '\n---\nBody", "no 'title'"),
+        ("---\ntitle: Fine\nsummary: [1, 2]\n---\nBody", "'summary' must be text"),
+        ("---\ntitle: Empty\n---\n\n  \n", "no body"),
+    ],
+)
+def test_bad_articles_are_refused_naming_the_file(tmp_path: Path, text: str, complaint: str) -> None:
+    path = tmp_path / "broken" / "article.md"
+    path.parent.mkdir()
+    path.write_text(text, encoding="utf-8")
+
+    with pytest.raises(ArticleError) as raised:
+        load_articles(tmp_path)
+
+    assert str(path) in str(raised.value)
+    assert complaint in str(raised.value)
+
+
+def test_missing_content_dir_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="content directory not found"):
+        load_articles(tmp_path / "nowhere")
+
+
+def test_chunks_are_the_lead_then_one_per_section() -> None:
+    article = _article(
+        "Boards show tasks.\n\n## Create a board\nClick New board.\n\n### Templates\nPick one.\n\n## Archive\nUse the menu.",
+        summary="All about boards.",
+    )
+
+    chunks = chunk_article(article)
+
+    assert [(c.section, c.text) for c in chunks] == [
+        ("Use boards", "All about boards.\n\nBoards show tasks."),
+        ("Create a board", "Click New board.\n\n### Templates\nPick one."),
+        ("Archive", "Use the menu."),
+    ]
+    assert [c.id for c in chunks] == ["features/boards#0", "features/boards#1", "features/boards#2"]
+    assert {(c.article_id, c.title, c.url) for c in chunks} == {
+        ("features/boards", "Use boards", "/help/features/boards")
+    }
+
+
+def test_article_starting_with_a_section_and_empty_sections() -> None:
+    chunks = chunk_article(_article("## First\nText one.\n\n## Empty\n\n## Last ##\nText two."))
+
+    assert [(c.section, c.text) for c in chunks] == [("First", "Text one."), ("Last", "Text two.")]
+
+
+def test_summary_alone_makes_the_lead_chunk() -> None:
+    chunks = chunk_article(_article("## Only section\nText.", summary="The summary."))
+
+    assert [(c.section, c.text) for c in chunks] == [("Use boards", "The summary."), ("Only section", "Text.")]
+
+
+def test_headings_inside_code_fences_do_not_split() -> None:
+    body = "## Webhooks\nExample payload:\n\n```\n## not a heading\n```\n\nMore text."
+
+    [chunk] = chunk_article(_article(body))
+
+    assert chunk.section == "Webhooks"
+    assert "## not a heading" in chunk.text
+
+
+def test_long_sections_are_split_between_paragraphs_without_losing_text() -> None:
+    paragraphs = [f"Paragraph {n} " + "word " * 60 for n in range(12)]
+    body = "## Long section\n" + "\n\n".join(p.strip() for p in paragraphs)
+
+    chunks = chunk_article(_article(body))
+
+    assert len(chunks) > 1
+    assert all(c.section == "Long section" for c in chunks)
+    assert all(len(c.text) <= MAX_CHUNK_CHARS for c in chunks)
+    assert "\n\n".join(c.text for c in chunks) == "\n\n".join(p.strip() for p in paragraphs)
+
+
+def test_one_huge_paragraph_is_split_by_sentences_and_words() -> None:
+    sentences = " ".join(f"Sentence number {n} explains one more detail of the feature." for n in range(60))
+    unbroken = "x" * (MAX_CHUNK_CHARS * 2 + 10)
+    chunks = chunk_article(_article(f"{sentences}\n\n{unbroken}"))
+
+    assert all(len(c.text) <= MAX_CHUNK_CHARS for c in chunks)
+    joined = " ".join(c.text for c in chunks)
+    assert "Sentence number 0 explains" in joined and "Sentence number 59 explains" in joined
+    assert sum(c.text.count("x") for c in chunks) >= len(unbroken)
+
+
+def test_passage_text_adds_title_and_section_and_drops_markup() -> None:
+    chunk = chunk_article(_article("## Share\nSee **[the guide](https://example.test/g)** and `share`."))[0]
+
+    assert passage_text(chunk) == "Use boards — Share: See the guide and share."
+
+
+def test_content_hash_is_stable_order_free_and_content_sensitive() -> None:
+    first, second = _article("One."), replace(_article("Two."), id="features/other")
+
+    digest = content_hash([first, second])
+
+    assert len(digest) == 64
+    assert content_hash([second, first]) == digest
+    assert content_hash([first, replace(second, body="Two!")]) != digest
+    assert content_hash([first, replace(second, url="/docs/features/other")]) != digest
+    assert content_hash([first]) != digest

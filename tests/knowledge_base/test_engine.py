@@ -1,0 +1,219 @@
+"""The KnowledgeBase facade with the fake embedder and the exact index."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from knowledge_base import from_settings
+from knowledge_base.documents import ArticleError
+from knowledge_base.engine import KnowledgeBase
+from knowledge_base.store import MANIFEST_FILE, IndexMismatchError, load_index
+
+
+def test_first_build_encodes_every_chunk_and_saves(make_kb, fake_embedder, tmp_path: Path) -> None:
+    kb = make_kb()
+    assert not kb.ready
+
+    report = kb.build()
+
+    assert report.rebuilt and kb.ready
+    assert (report.articles, report.chunks) == (3, 8)
+    assert fake_embedder.passages_encoded == 8
+    assert "no knowledge-base index" in report.reason
+    assert (tmp_path / "index" / MANIFEST_FILE).is_file()
+
+
+def test_search_returns_the_matching_article_with_its_url(make_kb) -> None:
+    result = make_kb().search("download an invoice PDF")
+
+    best = result.passages[0]
+    assert (best.article_id, best.url) == ("billing/download-invoices", "/help/billing/download-invoices")
+    assert best.title == "Download invoices"
+    assert "invoice" in best.text.lower()
+    assert result.confident
+    assert result.query == "download an invoice PDF"
+
+
+def test_passages_are_one_per_article_best_first(make_kb) -> None:
+    # "billing" and "invoices" appear in several sections of the invoices article and in the cancellation one.
+    result = make_kb().search("billing invoices", k=3)
+
+    article_ids = [p.article_id for p in result.passages]
+    assert len(article_ids) == len(set(article_ids)) == 3
+    scores = [p.score for p in result.passages]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_k_limits_the_passages(make_kb) -> None:
+    kb = make_kb(top_k=2)
+
+    assert len(kb.search("billing invoices").passages) == 2
+    assert len(kb.search("billing invoices", k=1).passages) == 1
+    assert len(kb.search("billing invoices", k=10).passages) == 3  # only three articles exist
+
+
+def test_confidence_follows_the_minimum_score(make_kb) -> None:
+    kb = make_kb(min_score=0.40)
+    unrelated = kb.search("quantum chromodynamics lecture")
+    assert not unrelated.confident
+    assert unrelated.passages[0].score < 0.40
+
+    strict = make_kb(min_score=0.99)
+    assert not strict.search("download an invoice PDF").confident
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\n\t"])
+def test_empty_queries_are_refused(make_kb, query: str) -> None:
+    with pytest.raises(ValueError, match="non-empty"):
+        make_kb().search(query)
+
+
+def test_k_below_one_is_refused(make_kb) -> None:
+    with pytest.raises(ValueError, match="k must be"):
+        make_kb().search("invoices", k=0)
+
+
+def test_search_builds_on_first_use(make_kb, fake_embedder) -> None:
+    kb = make_kb()
+
+    kb.search("invite teammates")
+
+    assert kb.ready
+    assert fake_embedder.passages_encoded == 8
+
+
+def test_unchanged_content_and_model_load_instead_of_rebuilding(make_kb, fake_embedder) -> None:
+    make_kb().build()
+    fake_embedder.passages_encoded = 0
+
+    report = make_kb().build()
+
+    assert not report.rebuilt
+    assert (report.articles, report.chunks) == (3, 8)
+    assert fake_embedder.passages_encoded == 0
+
+
+def test_force_rebuilds(make_kb, fake_embedder) -> None:
+    make_kb().build()
+
+    report = make_kb().build(force=True)
+
+    assert report.rebuilt and report.reason == "forced"
+    assert fake_embedder.passages_encoded == 16
+
+
+def test_changed_content_rebuilds(make_kb, write_article, fake_embedder) -> None:
+    make_kb().build()
+    write_article("features", "time-tracking", "Track time", "Start a timer on any task.")
+
+    kb = make_kb()
+    report = kb.build()
+
+    assert report.rebuilt and report.reason == "content changed"
+    assert report.articles == 4
+    assert kb.search("start a timer").passages[0].article_id == "features/time-tracking"
+
+
+def test_a_different_model_rebuilds_and_the_old_index_is_refused_without_rebuild(
+    make_kb, make_embedder, tmp_path: Path
+) -> None:
+    make_kb().build()
+    other = make_embedder(name="fake-bow-32", dimension=32)
+
+    with pytest.raises(IndexMismatchError):
+        load_index(tmp_path / "index", model=other.name, dimension=other.dimension)
+
+    report = make_kb(embedder=other).build()
+
+    assert report.rebuilt and "model changed" in report.reason
+    assert other.passages_encoded == 8
+    assert load_index(tmp_path / "index", model=other.name, dimension=32).manifest.dimension == 32
+
+
+def test_a_corrupt_index_is_rebuilt(make_kb, tmp_path: Path) -> None:
+    make_kb().build()
+    (tmp_path / "index" / "chunks.json").write_text("[truncated")
+
+    report = make_kb().build()
+
+    assert report.rebuilt and "unreadable" in report.reason
+
+
+def test_a_changed_base_url_rebuilds_with_new_urls(make_kb) -> None:
+    make_kb().build()
+
+    kb = make_kb(base_url="/docs")
+
+    assert kb.build().rebuilt
+    assert kb.search("download an invoice PDF").passages[0].url == "/docs/billing/download-invoices"
+
+
+def test_no_articles_is_an_error(make_kb, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+
+    with pytest.raises(ArticleError, match="no articles"):
+        make_kb(content_dir=empty).build()
+
+
+def test_concurrent_first_searches_build_once_and_agree(make_kb, fake_embedder) -> None:
+    kb = make_kb()
+    queries = ["download an invoice PDF", "invite teammates by email", "cancel subscription"]
+    start = threading.Barrier(8)
+
+    def worker(_: int) -> list[str]:
+        start.wait()  # all threads hit the unbuilt knowledge base together
+        return [kb.search(query).passages[0].article_id for query in queries * 5]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(worker, range(8)))
+
+    assert fake_embedder.passages_encoded == 8
+    expected = ["billing/download-invoices", "getting-started/invite-teammates", "billing/cancel-subscription"] * 5
+    assert answers == [expected] * 8
+
+
+def test_stats_describe_the_index_without_loading_it(make_kb, write_article) -> None:
+    make_kb().build()
+    kb = make_kb()
+
+    stats = kb.stats()
+
+    assert not stats["ready"]
+    assert (stats["model"], stats["dimension"], stats["articles"], stats["chunks"]) == ("fake-bow-256", 256, 3, 8)
+    assert stats["index_kind"] == "exact"
+    assert stats["model_matches"] and stats["content_up_to_date"]
+    write_article("features", "goals", "Set goals", "Goals track outcomes.")
+    assert kb.stats()["content_up_to_date"] is False
+
+
+def test_stats_before_any_build(make_kb) -> None:
+    stats = make_kb().stats()
+
+    assert not stats["ready"]
+    assert "no knowledge-base index" in stats["index"]
+    assert "model" not in stats
+
+
+def test_from_settings_wires_core_settings(tmp_path: Path) -> None:
+    from keepwell.settings import CoreSettings
+
+    settings = CoreSettings(
+        data_dir=tmp_path,
+        kb_content_dir=tmp_path / "articles",
+        embedding_model_path=tmp_path / "model",
+        kb_min_score=0.5,
+        kb_top_k=5,
+        help_base_url="/support",
+    )
+
+    kb = from_settings(settings)
+
+    assert isinstance(kb, KnowledgeBase)
+    assert kb.index_dir == tmp_path / "kb_index"
+    assert kb.content_dir == tmp_path / "articles"
+    assert (kb.base_url, kb.min_score, kb.top_k) == ("/support", 0.5, 5)
+    assert kb.embedder.model_path == tmp_path / "model"
+    assert not kb.ready
