@@ -20,8 +20,9 @@ export TRANSFORMERS_OFFLINE := 1
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export RASA_CACHE_DIRECTORY ?= $(HOME)/.cache/keepwell/rasa-cache
 
-.PHONY: help setup run test test-python validate train index bench lint clean
+.PHONY: help setup run test test-stories validate train index bench lint clean browser services
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -64,10 +65,14 @@ test-stories: $(MODEL)
 	$(RASA) test core --stories tests/bot/test_stories.yml --model $(MODEL) --fail-on-prediction-errors \
 		--out data/rasa-test-results
 
-browser:
+browser: # Debian's Chromium for the widget and console browser tests (never a downloaded browser)
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 
-test: setup validate test-stories browser ## set up everything and run every test
+services: # the local PostgreSQL the scale-out tests use; started when installed but stopped
+	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | tail -1) main start
+	@pg_isready -h 127.0.0.1 -p 5432
+
+test: setup validate test-stories browser services ## set up everything and run every test
 	$(PY) -m pytest --rasa-bin $(RASA) --rasa-model $(MODEL)
 
 lint: $(APP_ENV)/.ready ## ruff over the Python 3.11 code

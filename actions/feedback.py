@@ -23,6 +23,10 @@ _BARE_REQUEST = re.compile(
 )
 
 
+# While the form waits for the text, these are answered by rules instead of being taken as the feedback.
+_NOT_FEEDBACK = {"bot_challenge", "request_human"}
+
+
 def is_substantive(text: str) -> bool:
     """Whether a message carries the feedback itself rather than only announcing it."""
     return len(text.split()) >= 4 and not _BARE_REQUEST.match(text)
@@ -37,7 +41,8 @@ class ValidateFeedbackForm(FormValidationAction):
     ) -> dict[str, Any]:
         text = (tracker.latest_message.get("text") or "").strip()
         asked = tracker.get_slot("requested_slot") == "feedback_text"
-        if text.startswith("/"):  # a button payload is never feedback
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if text.startswith("/") or intent in _NOT_FEEDBACK:  # the form steps aside; rules answer these
             return {}
         if asked or is_substantive(text):
             return {"feedback_text": text}

@@ -1,9 +1,9 @@
-"""Handing the conversation to a person: record it with the transcript; the gateway then holds the bot back."""
+"""Handing the conversation to a person: record it with the transcript and pause the bot until a CSM releases it."""
 
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies, services
@@ -53,4 +53,5 @@ class ActionHandoff(Action):
                 session, tracker.sender_id, customer_id, handoff_reason(tracker), transcript(tracker.events)
             )
         send(dispatcher, replies.Reply(replies.HANDOFF_CONFIRMATION))
-        return [SlotSet("handoff_offered", False)]
+        # Paused, Rasa still logs what the customer writes but predicts nothing until the console resumes it.
+        return [SlotSet("handoff_offered", False), ConversationPaused()]

@@ -9,6 +9,7 @@ import shlex
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -71,10 +72,10 @@ def processes(settings: Settings, rasa_bin: str, model: Path, python: str = sys.
     ]
 
 
-def wait_until_ready(url: str, timeout: float, stop: threading.Event | None = None) -> bool:
-    """Poll the gateway's health endpoint until every part is ready."""
+def wait_until_ready(url: str, timeout: float, alive: Callable[[], bool] = lambda: True) -> bool:
+    """Poll the gateway's health endpoint until every part is ready; give up early once `alive()` is False."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not (stop and stop.is_set()):
+    while time.monotonic() < deadline and alive():
         try:
             if httpx.get(url, timeout=5).status_code == 200:
                 return True

@@ -17,12 +17,15 @@ from keepwell import health
 from keepwell.accounts import Account, Usage
 from keepwell.models import Customer, UsageSnapshot
 
-SEAT_PRICES = {"free": 0.0, "starter": 10.0, "growth": 24.0}  # USD per seat per month, list price
-ENTERPRISE_SEAT_PRICES = (36.0, 40.0, 44.0)  # Enterprise is priced per contract
-# Free accounts buy nothing; `seats_purchased` holds the free plan's member allowance so utilisation still means
+# Prices and limits as the help centre states them (knowledge_base/content/billing/plans-compared.md).
+SEAT_PRICES = {"free": 0.0, "starter": 10.0, "growth": 24.0}  # USD per seat per month, monthly list price
+ENTERPRISE_SEAT_PRICES = (36.0, 40.0, 44.0)  # Enterprise is a custom quote; these stand in for contracts
+# Free accounts buy nothing; `seats_purchased` holds the Free plan's 5-member limit so utilisation still means
 # "how close to the limit".
-FREE_SEAT_ALLOWANCE = 10
+FREE_SEAT_ALLOWANCE = 5
 SEAT_RANGES = {"small": (3, 20), "mid": (21, 150), "large": (151, 1200)}
+# Starter allows at most 50 seats; Enterprise contracts start at 50.
+PLAN_SEAT_LIMITS = {"starter": (1, 50), "growth": (1, 100_000), "enterprise": (50, 100_000)}
 BAND_SHARES = {"green": 0.40, "red": 0.25}  # yellow takes the rest
 SNAPSHOTS = 6
 PERIOD_DAYS = 30
@@ -110,6 +113,13 @@ def seed(session: Session, *, customers: int = 64, seed: int = 7, today: date | 
     return customers
 
 
+def seat_range(plan: str, size: str) -> tuple[int, int]:
+    """Seats a paid account of this plan and company size may buy in the demo (inclusive bounds)."""
+    low, high = SEAT_RANGES[size]
+    plan_low, plan_high = PLAN_SEAT_LIMITS[plan]
+    return max(low, plan_low), min(high, plan_high)
+
+
 def _combinations(rng: random.Random, n: int) -> list[tuple[str, str, str]]:
     combos = list(COMBINATIONS)
     if n > len(combos):
@@ -141,7 +151,7 @@ def _customer(
     if plan == "free":
         purchased, price = FREE_SEAT_ALLOWANCE, 0.0
     else:
-        purchased = rng.randint(*SEAT_RANGES[size])
+        purchased = rng.randint(*seat_range(plan, size))
         price = rng.choice(ENTERPRISE_SEAT_PRICES) if plan == "enterprise" else SEAT_PRICES[plan]
     trend = rng.choices(_TRENDS, weights=_TREND_WEIGHTS[band])[0]
     drift = rng.uniform(0.12, 0.30)

@@ -19,6 +19,7 @@ Choosing among eligible offers is deterministic:
 4. At most one plan upgrade is recommended at a time.
 """
 
+import operator
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from keepwell.accounts import Account
 from keepwell.health import MIN_SEATS_FOR_SUPPORT_LOAD, NO_USAGE_LABEL, HealthScore
@@ -37,20 +38,15 @@ DEFAULT_CATALOGUE_PATH = Path(__file__).resolve().with_name("offers.yml")
 Kind = Literal["upsell", "cross_sell", "enablement"]
 SELLING_KINDS = frozenset({"upsell", "cross_sell"})
 BANDS: tuple[str, ...] = ("green", "yellow", "red")
-HELP_CATEGORIES: tuple[str, ...] = (
-    "getting-started",
-    "features",
-    "billing",
-    "integrations",
-    "admin-security",
-    "troubleshooting",
-)
+# Help-centre article categories, as the knowledge base files them.
+HELP_CATEGORIES = ("getting-started", "features", "billing", "integrations", "admin-security", "troubleshooting")
+_VOCABULARIES = {"plans": PLANS, "company_sizes": COMPANY_SIZES, "lifecycle_stages": LIFECYCLE_STAGES, "bands": BANDS}
 
 _OPERATORS: dict[str, Callable[[float, float], bool]] = {
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
 }
 _CONDITION = re.compile(r"^\s*([a-z_]+)\s*(<=|>=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$")
 _URL = re.compile(rf"^/help/({'|'.join(HELP_CATEGORIES)})/[a-z0-9]+(-[a-z0-9]+)*$")
@@ -194,25 +190,11 @@ class _EligibleIn(BaseModel):
     bands: list[str] | None = None
     when: list[str] = Field(default_factory=list)
 
-    @field_validator("plans")
+    @field_validator("plans", "company_sizes", "lifecycle_stages", "bands")
     @classmethod
-    def _plans(cls, v: list[str] | None) -> list[str] | None:
-        return _check_members(v, PLANS, "plans")
-
-    @field_validator("company_sizes")
-    @classmethod
-    def _sizes(cls, v: list[str] | None) -> list[str] | None:
-        return _check_members(v, COMPANY_SIZES, "company sizes")
-
-    @field_validator("lifecycle_stages")
-    @classmethod
-    def _stages(cls, v: list[str] | None) -> list[str] | None:
-        return _check_members(v, LIFECYCLE_STAGES, "lifecycle stages")
-
-    @field_validator("bands")
-    @classmethod
-    def _bands(cls, v: list[str] | None) -> list[str] | None:
-        return _check_members(v, BANDS, "bands")
+    def _known_values(cls, v: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        allowed = _VOCABULARIES[info.field_name or ""]
+        return _check_members(v, allowed, (info.field_name or "").replace("_", " "))
 
     @field_validator("when")
     @classmethod

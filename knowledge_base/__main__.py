@@ -1,7 +1,7 @@
 """Command line: `python -m knowledge_base build [--force] | search "question" [-k N] | stats`.
 
 Paths, model and thresholds come from the KEEPWELL_* settings; --content-dir and --index-dir override them.
-Exit codes: 0 success, 1 the knowledge base cannot be built or loaded, 2 bad arguments.
+Exit codes: 0 success, 1 the knowledge base cannot be built or loaded, 2 bad arguments or settings.
 """
 
 import argparse
@@ -10,10 +10,15 @@ import sys
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .engine import KnowledgeBase
+from pydantic import ValidationError
+
+from keepwell.settings import get_core_settings
+
+from . import from_settings
+from .documents import ArticleError
+from .engine import KnowledgeBase
+from .store import StoreError
 
 SNIPPET_CHARS = 240
 
@@ -28,14 +33,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.k is not None and args.k < 1:
             parser.error("-k must be at least 1")
 
-    # Imported after parsing so that --help and argument errors answer at once.
-    from keepwell.settings import get_core_settings
-
-    from . import from_settings
-    from .documents import ArticleError
-    from .store import StoreError
-
-    settings = get_core_settings()
+    try:
+        settings = get_core_settings()
+    except ValidationError as error:
+        print(f"error: invalid KEEPWELL_* settings: {error}", file=sys.stderr)
+        return 2
     overrides = {
         key: value for key, value in (("kb_content_dir", args.content_dir), ("kb_index_dir", args.index_dir)) if value
     }
@@ -65,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _build(knowledge_base: "KnowledgeBase", force: bool) -> int:
+def _build(knowledge_base: KnowledgeBase, force: bool) -> int:
     report = knowledge_base.build(force=force, progress=True)
     if report.rebuilt:
         print(
@@ -82,7 +84,7 @@ def _build(knowledge_base: "KnowledgeBase", force: bool) -> int:
     return 0
 
 
-def _search(knowledge_base: "KnowledgeBase", query: str, k: int | None) -> int:
+def _search(knowledge_base: KnowledgeBase, query: str, k: int | None) -> int:
     report = knowledge_base.build(progress=True)
     if report.rebuilt:
         print(f"(index rebuilt: {report.reason})", file=sys.stderr)
@@ -90,7 +92,7 @@ def _search(knowledge_base: "KnowledgeBase", query: str, k: int | None) -> int:
     for rank, passage in enumerate(result.passages, start=1):
         print(f"{rank}. [{passage.score:.3f}] {passage.title} — {passage.section}")
         print(f"   {passage.url}")
-        print(textwrap.indent(textwrap.fill(_snippet(passage.text), width=100), "   "))
+        print(textwrap.indent(textwrap.fill(_snippet(passage.text), width=100, break_on_hyphens=False), "   "))
     best = result.best
     if not result.confident:
         best_score = f"{best.score:.3f}" if best else "none"
@@ -98,7 +100,7 @@ def _search(knowledge_base: "KnowledgeBase", query: str, k: int | None) -> int:
     return 0
 
 
-def _stats(knowledge_base: "KnowledgeBase") -> int:
+def _stats(knowledge_base: KnowledgeBase) -> int:
     for key, value in knowledge_base.stats().items():
         print(f"{key}: {value}")
     return 0
@@ -113,4 +115,5 @@ if __name__ == "__main__":
     # A process entry point: make sure no library tries to reach a model hub, before any of them is imported.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # the weight-loading bar; ours is tqdm's own
     sys.exit(main())

@@ -14,7 +14,8 @@ CHUNKING_VERSION = 1
 MAX_CHUNK_CHARS = 1200
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
-_SECTION_HEADING = re.compile(r"^##[ \t]+(.+?)[ \t#]*$")
+# A closing run of #s needs a space before it (CommonMark), so "## C#" keeps its "#".
+_SECTION_HEADING = re.compile(r"^##[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
 _FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")

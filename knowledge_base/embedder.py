@@ -98,17 +98,22 @@ class SentenceTransformerEmbedder:
         model = self._load()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        batches: list[np.ndarray] = []
+        # Longest first, so each batch holds passages of similar length and little time goes into padding.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         with tqdm(total=len(texts), desc="Encoding passages", unit="passage", disable=not progress) as bar:
-            for start in range(0, len(texts), self.batch_size):
-                batch = list(texts[start : start + self.batch_size])
+            for start in range(0, len(order), self.batch_size):
+                rows = order[start : start + self.batch_size]
                 with self._lock:
-                    vectors = model.encode_document(
-                        batch, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
+                    batch = model.encode_document(
+                        [texts[i] for i in rows],
+                        batch_size=self.batch_size,
+                        normalize_embeddings=True,
+                        show_progress_bar=False,
                     )
-                batches.append(_as_unit_rows(vectors))
-                bar.update(len(batch))
-        return np.concatenate(batches, axis=0)
+                vectors[rows] = _as_unit_rows(batch)
+                bar.update(len(rows))
+        return vectors
 
     def _load(self) -> "SentenceTransformer":
         if self._model is None:

@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from .documents import Chunk
-from .index import VectorIndex, index_type
+from .index import INDEX_TYPES, VectorIndex, index_type
 
 FORMAT_VERSION = 1
 MANIFEST_FILE = "manifest.json"
 CHUNKS_FILE = "chunks.json"
+_INDEX_FILES = {MANIFEST_FILE, CHUNKS_FILE, *(kind.file_name for kind in INDEX_TYPES.values())}
 
 
 class StoreError(Exception):
@@ -159,6 +160,10 @@ def _swap_in(staging: Path, directory: Path) -> None:
     """Move the finished staging directory to `directory`, moving any old index out of the way first."""
     retired = directory.with_name(f".{directory.name}.old-{uuid.uuid4().hex}")
     if directory.exists():
+        # The old directory is deleted below: never do that to a folder that holds anything but an index.
+        foreign = sorted(path.name for path in directory.iterdir() if path.name not in _INDEX_FILES)
+        if foreign:
+            raise StoreError(f"refusing to replace {directory}: it holds files that are not an index: {foreign}")
         os.rename(directory, retired)
     os.rename(staging, directory)
     shutil.rmtree(retired, ignore_errors=True)

@@ -1,8 +1,37 @@
-"""Options shared by every test: where the Rasa environment and trained model are (passed by `make test`)."""
+"""Options and fixtures shared by every test: the Rasa environment and model (passed by `make test`), PostgreSQL."""
+
+import uuid
+from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import Engine, text
+
+from keepwell.db import make_engine
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--rasa-bin", default=None, help="rasa executable of the Python 3.10 environment")
     parser.addoption("--rasa-model", default=None, help="trained Rasa model (.tar.gz)")
+    parser.addoption(
+        "--postgres-url",
+        default="postgresql://127.0.0.1:5432/test",
+        help="a PostgreSQL database the scale-out tests may create throwaway schemas in",
+    )
+
+
+@pytest.fixture
+def postgres_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """An engine on a fresh PostgreSQL schema, dropped afterwards. Fails (never skips) when PostgreSQL is down."""
+    url = request.config.getoption("--postgres-url")
+    schema = f"kw_test_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = make_engine(f"{url}?options=-csearch_path%3D{schema}")
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

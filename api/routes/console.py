@@ -4,14 +4,15 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request, status
+from fastapi import APIRouter, Form, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.deps import ConversationLogDep, CsrfChecked, CurrentCSM, SessionDep, csrf_token
+from api.deps import ConversationLogDep, CsrfChecked, CurrentCSM, RasaDep, SessionDep, csrf_token
 from api.limiter import limiter
 from api.services import auth
+from api.services.rasa import RasaUnavailable
 from api.settings import get_settings
 from keepwell import accounts, feedback, handoffs, health
 from keepwell.handoffs import HandoffView
@@ -46,9 +47,7 @@ class CustomerLabel:
     name: str
 
 
-def _render(
-    request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
-) -> HTMLResponse:
+def _render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:
     """Render a console page; every page gets the CSRF token (for the log-out form) and the signed-in CSM."""
     page = {"csrf": csrf_token(request), "csm": request.session.get("csm"), **(context or {})}
     return request.app.state.templates.TemplateResponse(request, name, page, status_code=status_code)
@@ -172,16 +171,22 @@ def conversation(
 
 
 @router.post("/handoffs/{handoff_id}/release", include_in_schema=False, dependencies=[CsrfChecked])
-def release_handoff(
+async def release_handoff(
     request: Request,
     handoff_id: int,
     csm: CurrentCSM,
     session: SessionDep,
+    rasa: RasaDep,
     next: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     released = handoffs.release(session, handoff_id, csm)
     if released is None:
         return _not_found(request, "handoff")
+    try:
+        await rasa.resume(released.conversation_id)
+    except RasaUnavailable:
+        session.rollback()  # the handoff stays open: the bot is still paused
+        raise HTTPException(503, "The assistant is unavailable; the handoff stays open. Try again shortly.") from None
     session.commit()
     return _redirect(safe_next(next or f"/console/conversations/{released.conversation_id}"))
 

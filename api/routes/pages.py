@@ -11,6 +11,7 @@ router = APIRouter(tags=["pages"])
 
 # Categories and slugs are folder and file names of the knowledge base: lower-case words joined by hyphens.
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+# Also the order of the help centre, from a new user's first steps to fixing problems; unknown categories go last.
 CATEGORY_LABELS = {
     "getting-started": "Getting started",
     "features": "Features",
@@ -53,9 +54,13 @@ def in_app(request: Request) -> HTMLResponse:
 @router.get("/help", response_class=HTMLResponse, include_in_schema=False)
 def help_index(request: Request) -> HTMLResponse:
     help_centre: HelpCentre = request.app.state.help_centre
+    order = list(CATEGORY_LABELS)
+    grouped = sorted(
+        help_centre.by_category().items(),
+        key=lambda item: (order.index(item[0]) if item[0] in order else len(order), item[0]),
+    )
     categories = [
-        {"slug": category, "label": category_label(category), "articles": articles}
-        for category, articles in help_centre.by_category().items()
+        {"slug": category, "label": category_label(category), "articles": articles} for category, articles in grouped
     ]
     return _render(request, "help_index.html", {"categories": categories, "widget": _widget()})
 

@@ -44,11 +44,11 @@ async def handle_turn(session: Session, rasa: RasaClient, chat: ChatIn, customer
     conversation = open_conversation(session, chat.conversation_id, customer_id)
     session.commit()
     metadata = message_metadata(customer_id, chat.signature if customer_id else None)
-    if handoffs.is_active(session, conversation.id):
-        await rasa.append_user_message(conversation.id, chat.message, metadata)
-        return ChatPublic(conversation_id=conversation.id, messages=[MessagePublic(text=HANDOFF_NOTICE)])
-    raw = await rasa.send(conversation.id, chat.message, metadata)
-    return ChatPublic(conversation_id=conversation.id, messages=shape_messages(raw))
+    # During a handoff Rasa keeps the conversation paused: it logs the message (with its intent) and stays silent.
+    messages = shape_messages(await rasa.send(conversation.id, chat.message, metadata))
+    if not messages and handoffs.is_active(session, conversation.id):
+        messages = [MessagePublic(text=HANDOFF_NOTICE)]
+    return ChatPublic(conversation_id=conversation.id, messages=messages)
 
 
 def shape_messages(raw: list[dict[str, Any]]) -> list[MessagePublic]:

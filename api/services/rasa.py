@@ -32,18 +32,19 @@ class RasaClient:
             raise RasaUnavailable("Rasa answered with an unexpected body")
         return body
 
-    async def append_user_message(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> None:
-        """Log a user message in the conversation without the bot answering it (used during a handoff)."""
-        event = {"event": "user", "text": text, "metadata": metadata}
+    async def resume(self, conversation_id: str) -> None:
+        """Let the bot answer again in a conversation a handoff paused."""
         try:
             response = await self._http.post(
                 f"/conversations/{conversation_id}/tracker/events",
                 params={"token": self._token, "include_events": "NONE"},
-                json=event,
+                # The pause cut the turn short before `action_listen`; without it, rules would not match the
+                # next message (their states start from a listening bot).
+                json=[{"event": "resume"}, {"event": "action", "name": "action_listen"}],
             )
             response.raise_for_status()
         except httpx.HTTPError as error:
-            raise RasaUnavailable(f"Rasa did not log the message: {error.__class__.__name__}") from error
+            raise RasaUnavailable(f"Rasa did not resume the conversation: {error.__class__.__name__}") from error
 
     async def status(self) -> tuple[bool, str]:
         """Whether Rasa is up with a model loaded, and a one-line explanation."""

@@ -1,7 +1,7 @@
 """actions/handoff.py: a handoff is recorded once, with the transcript, for the console."""
 
 import pytest
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import Engine
 
@@ -19,7 +19,7 @@ async def test_handoff_is_recorded_with_transcript_and_reason(engine: Engine, ma
 
     events = await ActionHandoff().run(dispatcher, tracker, {})
 
-    assert events == [SlotSet("handoff_offered", False)]
+    assert events == [SlotSet("handoff_offered", False), ConversationPaused()]
     assert "customer success manager" in dispatcher.messages[0]["text"]
     with session_scope(engine) as session:
         [handoff] = handoffs.list_handoffs(session)

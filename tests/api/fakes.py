@@ -11,7 +11,7 @@ class FakeRasa(RasaClient):
     def __init__(self, reply: list[dict[str, Any]] | None = None) -> None:
         self.reply = reply if reply is not None else [{"recipient_id": "x", "text": "Hello!"}]
         self.sent: list[tuple[str, str, dict[str, Any]]] = []
-        self.appended: list[tuple[str, str, dict[str, Any]]] = []
+        self.resumed: list[str] = []
         self.available = True
 
     async def aclose(self) -> None:
@@ -23,8 +23,10 @@ class FakeRasa(RasaClient):
         self.sent.append((conversation_id, text, metadata))
         return self.reply
 
-    async def append_user_message(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> None:
-        self.appended.append((conversation_id, text, metadata))
+    async def resume(self, conversation_id: str) -> None:
+        if not self.available:
+            raise RasaUnavailable("down")
+        self.resumed.append(conversation_id)
 
     async def status(self) -> tuple[bool, str]:
         return (True, "model loaded") if self.available else (False, "not reachable")

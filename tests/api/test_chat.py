@@ -139,17 +139,22 @@ def test_rasa_down_is_503_with_a_clear_message(client: TestClient, rasa: FakeRas
     assert "unavailable" in response.json()["detail"]
 
 
-def test_open_handoff_holds_messages_for_the_csm(client: TestClient, rasa: FakeRasa, settings: Settings) -> None:
+def test_silent_bot_during_a_handoff_gets_a_notice(client: TestClient, rasa: FakeRasa, settings: Settings) -> None:
     conversation_id = client.post("/api/chat", json={"message": "hi"}).json()["conversation_id"]
     with session_scope(get_engine(settings.resolved_database_url)) as session:
         handoffs.request_handoff(session, conversation_id, None, "needs a person", [])
+    rasa.reply = []  # a paused Rasa logs the message and answers nothing
 
     response = client.post("/api/chat", json={"message": "still there?", "conversation_id": conversation_id})
 
     assert response.status_code == 200
     assert "assistant stays quiet" in response.json()["messages"][0]["text"]
-    assert rasa.appended == [(conversation_id, "still there?", {"customer": None})]
-    assert len(rasa.sent) == 1
+    assert rasa.sent[-1] == (conversation_id, "still there?", {"customer": None})
+
+
+def test_empty_reply_without_a_handoff_stays_empty(client: TestClient, rasa: FakeRasa) -> None:
+    rasa.reply = []
+    assert client.post("/api/chat", json={"message": "hi"}).json()["messages"] == []
 
 
 def test_rate_limit_answers_429(tmp_path: Path) -> None:

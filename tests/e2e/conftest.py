@@ -63,7 +63,8 @@ def system(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         started.append((popen, log))
     base_url = f"http://127.0.0.1:{gateway_port}"
     try:
-        if not wait_until_ready(f"{base_url}/api/health", timeout=420):
+        alive = lambda: all(popen.poll() is None for popen, _ in started)  # noqa: E731
+        if not wait_until_ready(f"{base_url}/api/health", timeout=420, alive=alive):
             logs = "\n\n".join(f"--- {log.name}\n{_tail(log)}" for _, log in started)
             pytest.fail(f"Keepwell did not become ready:\n{logs}")
         yield RunningSystem(base_url, settings, data_dir)

@@ -91,26 +91,26 @@ def test_handoff_silences_the_bot_until_a_csm_releases_it(system: RunningSystem)
     held = _texts(system.chat("are you there?", conversation_id=conversation_id, **_signed(account.id)))
     assert "assistant stays quiet" in held
 
-    console = httpx.Client(base_url=system.base_url, follow_redirects=True)
-    login_page = console.get("/console/login")
-    csrf = re.search(r'name="csrf" value="([^"]+)"', login_page.text)
-    assert csrf, "the login form carries a CSRF token"
-    logged_in = console.post(
-        "/console/login",
-        data={"username": system.settings.csm_username, "password": system.settings.csm_password, "csrf": csrf[1]},
-    )
-    assert logged_in.status_code == 200
-    transcript = console.get(f"/console/conversations/{conversation_id}")
-    assert "are you there?" in transcript.text
-    assert "request_human" in transcript.text
-    release = re.search(r'action="(/console/handoffs/\d+/release)"', transcript.text)
-    assert release, "an open handoff offers a release button"
-    csrf = re.search(r'name="csrf" value="([^"]+)"', transcript.text)
-    assert csrf
-    assert console.post(release[1], data={"csrf": csrf[1]}).status_code == 200
+    with httpx.Client(base_url=system.base_url, follow_redirects=True) as console:
+        login_page = console.get("/console/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', login_page.text)
+        assert csrf, "the login form carries a CSRF token"
+        logged_in = console.post(
+            "/console/login",
+            data={"username": system.settings.csm_username, "password": system.settings.csm_password, "csrf": csrf[1]},
+        )
+        assert logged_in.status_code == 200
+        transcript = console.get(f"/console/conversations/{conversation_id}")
+        assert "are you there?" in transcript.text
+        assert "request_human" in transcript.text
+        release = re.search(r'action="(/console/handoffs/\d+/release)"', transcript.text)
+        assert release, "an open handoff offers a release button"
+        csrf = re.search(r'name="csrf" value="([^"]+)"', transcript.text)
+        assert csrf
+        assert console.post(release[1], data={"csrf": csrf[1]}).status_code == 200
 
     after = _texts(system.chat("hello again", conversation_id=conversation_id, **_signed(account.id)))
-    assert "assistant stays quiet" not in after
+    assert after and "assistant stays quiet" not in after
 
 
 def test_a_conversation_cannot_be_continued_under_another_identity(system: RunningSystem) -> None:

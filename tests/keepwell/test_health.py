@@ -27,7 +27,9 @@ def test_perfect_usage_scores_100_green(make_account: AccountFactory) -> None:
     assert all(c.value == 100 for c in health.components)
 
 
-def test_component_values_follow_the_documented_formulas(make_account: AccountFactory, make_usage: UsageFactory) -> None:
+def test_component_values_follow_the_documented_formulas(
+    make_account: AccountFactory, make_usage: UsageFactory
+) -> None:
     usage = make_usage(active_users=10, logins=100, feature_adoption=0.35, support_tickets=3, nps=8, csat=4.0)
     account = make_account(seats_purchased=20, seats_used=15, usage=usage)
 
@@ -71,7 +73,9 @@ def test_values_saturate_at_the_ends(make_account: AccountFactory, make_usage: U
     assert got["support_load"] == 0
 
 
-def test_no_active_users_or_seats_does_not_divide_by_zero(make_account: AccountFactory, make_usage: UsageFactory) -> None:
+def test_no_active_users_or_seats_does_not_divide_by_zero(
+    make_account: AccountFactory, make_usage: UsageFactory
+) -> None:
     account = make_account(seats_purchased=0, seats_used=0, usage=make_usage(active_users=0, logins=0))
 
     got = values(account)
@@ -91,7 +95,15 @@ def test_score_is_the_weighted_sum_rounded_half_up(make_account: AccountFactory,
 
 @pytest.mark.parametrize(
     ("adoption", "band"),
-    [(1.0, "green"), (0.70, "green"), (0.695, "green"), (0.69, "yellow"), (0.40, "yellow"), (0.39, "red"), (0.0, "red")],
+    [
+        (1.0, "green"),
+        (0.70, "green"),
+        (0.695, "green"),
+        (0.69, "yellow"),
+        (0.40, "yellow"),
+        (0.39, "red"),
+        (0.0, "red"),
+    ],
 )
 def test_band_edges_belong_to_the_higher_band(
     make_account: AccountFactory, make_usage: UsageFactory, adoption: float, band: str
@@ -131,7 +143,9 @@ def test_invalid_scorecards_are_refused(kwargs: dict, message: str) -> None:
         Scorecard(**kwargs)
 
 
-def test_missing_components_weigh_nothing_but_are_reported(make_account: AccountFactory, make_usage: UsageFactory) -> None:
+def test_missing_components_weigh_nothing_but_are_reported(
+    make_account: AccountFactory, make_usage: UsageFactory
+) -> None:
     health = score(make_account(usage=make_usage(feature_adoption=0.5, nps=0, csat=1.0)), ONLY_ADOPTION)
 
     assert health.score == 50  # sentiment 0 weighs nothing here
@@ -146,7 +160,9 @@ def test_scorecard_keeps_its_own_copy_of_the_weights() -> None:
     assert scorecard.weights == {"feature_adoption": 1.0}
 
 
-def test_drivers_are_the_three_largest_weighted_deviations(make_account: AccountFactory, make_usage: UsageFactory) -> None:
+def test_drivers_are_the_three_largest_weighted_deviations(
+    make_account: AccountFactory, make_usage: UsageFactory
+) -> None:
     # Impacts |(value - 50) x weight|: active users 12.5, feature adoption 10, login frequency 7.5,
     # support load 5, seat utilisation 0, sentiment 0.
     usage = make_usage(active_users=20, logins=400, feature_adoption=0.0, support_tickets=0, nps=None, csat=None)

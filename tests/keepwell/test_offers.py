@@ -27,6 +27,7 @@ HealthFactory = Callable[..., HealthScore]
 OfferFactory = Callable[..., Offer]
 
 SEGMENTS = list(product(PLANS, COMPANY_SIZES, LIFECYCLE_STAGES))
+KB_CONTENT = Path(__file__).resolve().parents[2] / "knowledge_base" / "content"
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +48,24 @@ def test_bundled_catalogue_is_rich_enough(catalogue: list[Offer]) -> None:
     assert {o.upgrade_to for o in catalogue if o.is_plan_upgrade} == {"starter", "growth", "enterprise"}
 
 
-def test_bundled_offers_link_to_help_articles(catalogue: list[Offer]) -> None:
+def test_bundled_offers_link_to_existing_help_articles(catalogue: list[Offer]) -> None:
     for offer in catalogue:
-        category = offer.url.split("/")[2]
-        assert offer.url.startswith("/help/") and category in HELP_CATEGORIES, offer.id
+        category, slug = offer.url.removeprefix("/help/").split("/")
+        assert category in HELP_CATEGORIES, offer.id
+        assert (KB_CONTENT / category / f"{slug}.md").is_file(), f"{offer.id}: no article at {offer.url}"
+
+
+def test_add_ons_are_offered_only_where_the_help_centre_sells_them(catalogue: list[Offer]) -> None:
+    # knowledge_base/content/billing/add-ons.md: which plans can buy each add-on (Enterprise includes the rest).
+    sold_on = {
+        "addon-automations-pro": {"starter", "growth"},
+        "addon-advanced-analytics": {"growth", "enterprise"},
+        "addon-premium-support": {"growth"},
+        "addon-extra-guests": {"starter", "growth"},
+        "addon-data-residency-eu": {"growth"},
+    }
+    offers = {o.id: o for o in catalogue}
+    assert {offer_id: set(offers[offer_id].eligibility.plans) for offer_id in sold_on} == sold_on
 
 
 # --- the rules no catalogue can override -----------------------------------------------------------------------
@@ -92,7 +107,6 @@ def test_red_guard_holds_even_for_an_offer_that_lists_red(
 def test_top_plan_never_gets_a_plan_upgrade(
     catalogue: list[Offer],
     make_account: AccountFactory,
-    make_usage: UsageFactory,
     make_health: HealthFactory,
     size: str,
     stage: str,
@@ -117,7 +131,7 @@ def test_upgrade_guard_holds_even_for_an_offer_open_to_every_plan(
     assert is_eligible(to_growth, make_account(plan="starter"), make_health("green"))
 
 
-@pytest.mark.parametrize(("size", "stage"), [(s, t) for s, t in product(COMPANY_SIZES, LIFECYCLE_STAGES)])
+@pytest.mark.parametrize(("size", "stage"), list(product(COMPANY_SIZES, LIFECYCLE_STAGES)))
 @pytest.mark.parametrize("band", ["green", "yellow"])
 def test_free_plan_gets_an_upgrade_offer(
     catalogue: list[Offer],
@@ -127,7 +141,7 @@ def test_free_plan_gets_an_upgrade_offer(
     stage: str,
     band: str,
 ) -> None:
-    account = make_account(plan="free", company_size=size, lifecycle_stage=stage, seats_purchased=10, seats_used=6)
+    account = make_account(plan="free", company_size=size, lifecycle_stage=stage, seats_purchased=5, seats_used=3)
 
     offers = recommend(account, make_health(band), catalogue).offers
 
@@ -148,7 +162,7 @@ def test_add_seats_needs_ninety_percent_utilisation(
 
 
 @pytest.mark.parametrize(("adoption", "offered"), [(0.2, True), (0.39, True), (0.4, False), (0.8, False)])
-def test_feature_tour_only_for_low_adoption(
+def test_views_and_fields_only_for_low_adoption(
     catalogue: list[Offer],
     make_account: AccountFactory,
     make_usage: UsageFactory,
@@ -156,10 +170,10 @@ def test_feature_tour_only_for_low_adoption(
     adoption: float,
     offered: bool,
 ) -> None:
-    tour = next(o for o in catalogue if o.id == "feature-tour")
+    views = next(o for o in catalogue if o.id == "views-and-fields")
     account = make_account(usage=make_usage(feature_adoption=adoption))
 
-    assert is_eligible(tour, account, make_health("yellow")) is offered
+    assert is_eligible(views, account, make_health("yellow")) is offered
 
 
 def test_conditions_on_usage_fail_without_usage(
@@ -199,9 +213,7 @@ def test_condition_reads_back_as_written() -> None:
 # --- ranking ---------------------------------------------------------------------------------------------------
 
 
-def test_green_leads_with_an_upsell_and_mixes_kinds(
-    catalogue: list[Offer], make_account: AccountFactory, make_usage: UsageFactory
-) -> None:
+def test_green_leads_with_an_upsell_and_mixes_kinds(catalogue: list[Offer], make_account: AccountFactory) -> None:
     account = make_account(
         plan="starter", company_size="mid", lifecycle_stage="onboarding", seats_purchased=20, seats_used=19
     )
@@ -210,9 +222,22 @@ def test_green_leads_with_an_upsell_and_mixes_kinds(
 
     offers = recommend(account, health, catalogue).offers
 
-    assert [o.kind for o in offers] == ["upsell", "upsell", "enablement"]
-    assert offers[0].id == "upgrade-starter-to-growth"
-    assert [o.id for o in offers[1:]] == ["add-seats", "onboarding-session"]
+    # The best of each kind: adding seats (two conditions) beats the plan upgrade (one).
+    assert [o.kind for o in offers] == ["upsell", "cross_sell", "enablement"]
+    assert [o.id for o in offers] == ["add-seats-starter", "addon-automations-pro", "getting-started-checklist"]
+
+
+def test_starter_near_its_seat_limit_is_offered_growth_not_more_seats(
+    catalogue: list[Offer], make_account: AccountFactory, make_health: HealthFactory
+) -> None:
+    account = make_account(plan="starter", seats_purchased=48, seats_used=47)
+
+    offers = recommend(account, make_health("green"), catalogue, limit=len(catalogue)).offers
+
+    ids = [o.id for o in offers]
+    assert "upgrade-starter-seat-limit" in ids
+    assert "add-seats-starter" not in ids
+    assert sum(o.is_plan_upgrade for o in offers) == 1
 
 
 def test_yellow_leads_with_enablement(
@@ -260,7 +285,9 @@ def test_more_targeted_offers_rank_first_and_ties_keep_catalogue_order(
     assert [o.id for o in chosen] == ["boosted", "for-busy-growth", "for-growth", "generic-a", "generic-b"]
 
 
-def test_limit_and_determinism(catalogue: list[Offer], make_account: AccountFactory, make_health: HealthFactory) -> None:
+def test_limit_and_determinism(
+    catalogue: list[Offer], make_account: AccountFactory, make_health: HealthFactory
+) -> None:
     account = make_account(plan="growth", company_size="large", lifecycle_stage="renewal", seats_used=20)
 
     first = recommend(account, make_health("green"), catalogue, limit=2)
@@ -327,7 +354,11 @@ def test_a_valid_file_loads_into_offers(write_catalogue: Callable[[Any], Path], 
         ({"eligible": {"bands": ["green"], "when": ["seat_utilisation = 1"]}}, "is not '<metric> <op> <number>'"),
         ({"upgrade_to": "growth"}, "only upsell offers may set upgrade_to"),
         (
-            {"kind": "upsell", "upgrade_to": "growth", "eligible": {"plans": ["starter", "growth"], "bands": ["green"]}},
+            {
+                "kind": "upsell",
+                "upgrade_to": "growth",
+                "eligible": {"plans": ["starter", "growth"], "bands": ["green"]},
+            },
             "upgrade_to 'growth' is not above eligible plans ['growth']",
         ),
         ({"kind": "upsell", "upgrade_to": "platinum"}, "upgrade_to 'platinum' is not a plan"),
@@ -372,5 +403,5 @@ def test_malformed_files_are_refused(write_catalogue: Callable[[Any], Path], con
 
 
 def test_missing_file_is_a_catalogue_error(tmp_path: Path) -> None:
-    with pytest.raises(CatalogueError, match="cannot read offer catalogue .*missing.yml"):
+    with pytest.raises(CatalogueError, match=r"cannot read offer catalogue .*missing\.yml"):
         load_catalogue(tmp_path / "missing.yml")

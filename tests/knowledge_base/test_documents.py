@@ -87,7 +87,8 @@ def test_missing_content_dir_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_chunks_are_the_lead_then_one_per_section() -> None:
     article = _article(
-        "Boards show tasks.\n\n## Create a board\nClick New board.\n\n### Templates\nPick one.\n\n## Archive\nUse the menu.",
+        "Boards show tasks.\n\n## Create a board\nClick New board.\n\n### Templates\nPick one.\n\n"
+        "## Archive\nUse the menu.",
         summary="All about boards.",
     )
 
@@ -105,9 +106,15 @@ def test_chunks_are_the_lead_then_one_per_section() -> None:
 
 
 def test_article_starting_with_a_section_and_empty_sections() -> None:
-    chunks = chunk_article(_article("## First\nText one.\n\n## Empty\n\n## Last ##\nText two."))
+    chunks = chunk_article(
+        _article("## First\nText one.\n\n## Empty\n\n## Last ##\nText two.\n##Not a heading\n## C#\nText.")
+    )
 
-    assert [(c.section, c.text) for c in chunks] == [("First", "Text one."), ("Last", "Text two.")]
+    assert [(c.section, c.text) for c in chunks] == [
+        ("First", "Text one."),
+        ("Last", "Text two.\n##Not a heading"),
+        ("C#", "Text."),
+    ]
 
 
 def test_summary_alone_makes_the_lead_chunk() -> None:

@@ -4,9 +4,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from knowledge_base import from_settings
+from knowledge_base import SentenceTransformerEmbedder, from_settings
 from knowledge_base.documents import ArticleError
 from knowledge_base.engine import KnowledgeBase
 from knowledge_base.store import MANIFEST_FILE, IndexMismatchError, load_index
@@ -217,3 +218,59 @@ def test_from_settings_wires_core_settings(tmp_path: Path) -> None:
     assert (kb.base_url, kb.min_score, kb.top_k) == ("/support", 0.5, 5)
     assert kb.embedder.model_path == tmp_path / "model"
     assert not kb.ready
+
+
+# SentenceTransformerEmbedder, the engine's real embedder: naming, lazy loading and batching, with a stub model.
+
+
+class _StubModel:
+    """Stands in for SentenceTransformer: a vector per text that encodes its length, unnormalised."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+
+    def get_embedding_dimension(self) -> int:
+        return 2
+
+    def encode_document(self, texts: list[str], **options: object) -> np.ndarray:
+        assert options["normalize_embeddings"] is True
+        self.batches.append(texts)
+        return np.array([[len(text), 1.0] for text in texts])
+
+    encode_query = encode_document
+
+
+def test_embedder_name_comes_from_folder_and_config_without_loading(tmp_path: Path) -> None:
+    model_dir = tmp_path / "minilm" / "model"
+    model_dir.mkdir(parents=True)
+    (model_dir / "config.json").write_text('{"_name_or_path": "org/base-model"}')
+    embedder = SentenceTransformerEmbedder(model_dir)
+
+    assert embedder.name == "minilm/model:org/base-model"
+    assert SentenceTransformerEmbedder(tmp_path / "plain-folder").name == "plain-folder"
+    assert embedder._model is None
+
+
+def test_embedder_loads_on_first_use_and_never_from_a_hub(tmp_path: Path) -> None:
+    embedder = SentenceTransformerEmbedder(tmp_path / "missing-model")  # constructing reads nothing
+
+    with pytest.raises(FileNotFoundError, match="embedding model directory not found"):
+        embedder.encode_queries(["hello"])
+
+
+def test_embedder_batches_by_length_and_returns_rows_in_input_order(tmp_path: Path) -> None:
+    embedder = SentenceTransformerEmbedder(tmp_path, batch_size=2)
+    stub = _StubModel()
+    embedder._model = stub  # type: ignore[assignment]
+    texts = ["ab", "abcdef", "a", "abcd", "abc"]
+
+    vectors = embedder.encode_passages(texts)
+
+    assert stub.batches == [["abcdef", "abcd"], ["abc", "ab"], ["a"]]
+    expected = (
+        np.array([[len(t), 1.0] for t in texts]) / np.linalg.norm([[len(t), 1.0] for t in texts], axis=1)[:, None]
+    )
+    np.testing.assert_allclose(vectors, expected, rtol=1e-6)
+    assert vectors.dtype == np.float32
+    assert embedder.encode_queries([]).shape == (0, 2)
+    np.testing.assert_allclose(np.linalg.norm(embedder.encode_queries(["abc"]), axis=1), [1.0], rtol=1e-6)

@@ -16,6 +16,7 @@ from knowledge_base.store import (
     IndexMismatchError,
     IndexNotFoundError,
     Manifest,
+    StoreError,
     load_index,
     read_manifest,
     save_index,
@@ -23,7 +24,10 @@ from knowledge_base.store import (
 
 
 def _chunks(count: int, prefix: str = "a") -> list[Chunk]:
-    return [Chunk(f"{prefix}/x#{n}", f"{prefix}/x", "Title", f"Section {n}", f"/help/{prefix}/x", f"Text {n}") for n in range(count)]
+    return [
+        Chunk(f"{prefix}/x#{n}", f"{prefix}/x", "Title", f"Section {n}", f"/help/{prefix}/x", f"Text {n}")
+        for n in range(count)
+    ]
 
 
 def _built(kind: type[ExactIndex] | type[FaissIndex], count: int = 4, model: str = "fake", seed: int = 0):
@@ -163,3 +167,24 @@ def test_a_crash_before_the_first_index_leaves_nothing_half_written(
     assert not (tmp_path / "kb").exists()
     with pytest.raises(IndexNotFoundError):
         load_index(tmp_path / "kb", model="fake", dimension=8)
+
+
+def test_a_folder_that_is_not_an_index_is_never_replaced(tmp_path: Path) -> None:
+    (tmp_path / "kb").mkdir()
+    (tmp_path / "kb" / "notes.txt").write_text("precious")
+    manifest, index = _built(ExactIndex)
+
+    with pytest.raises(StoreError, match=r"refusing to replace .*notes\.txt"):
+        save_index(tmp_path / "kb", manifest, _chunks(4), index)
+
+    assert (tmp_path / "kb" / "notes.txt").read_text() == "precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".kb.lock", "kb"]
+
+
+def test_an_empty_folder_becomes_the_index(tmp_path: Path) -> None:
+    (tmp_path / "kb").mkdir()
+    manifest, index = _built(ExactIndex)
+
+    save_index(tmp_path / "kb", manifest, _chunks(4), index)
+
+    assert load_index(tmp_path / "kb", model="fake", dimension=8).manifest == manifest

@@ -1,0 +1,186 @@
+"""Gateway test fixtures: an app on a temporary data directory with a stand-in Rasa, its databases, a signed-in CSM."""
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session
+
+from api.limiter import limiter
+from api.main import create_app
+from api.settings import Settings
+from keepwell.db import session_factory
+from tests.api.fakes import FakeRasa
+
+IDENTITY_SECRET = "api-test-identity-secret"
+CSM_USERNAME = "csm@example.test"
+CSM_PASSWORD = "a-test-password"
+
+# The `events` table exactly as Rasa 3.6's SQLTrackerStore creates it (rasa.core.tracker_store.SQLEvent), written
+# out here rather than taken from the gateway's own Table so a drift between the two would fail the tests.
+_RASA_EVENTS_DDL = """
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER NOT NULL PRIMARY KEY,
+    sender_id VARCHAR(255) NOT NULL,
+    type_name VARCHAR(255) NOT NULL,
+    timestamp FLOAT,
+    intent_name VARCHAR(255),
+    action_name VARCHAR(255),
+    data TEXT
+)
+"""
+_CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+class TrackerEvents:
+    """Writes conversation events into the tracker-store database the way Rasa's SQL tracker store does."""
+
+    def __init__(self, url: str) -> None:
+        self._engine: Engine = create_engine(url)
+        self._clock = 1_767_225_600.0  # 2026-01-01 00:00 UTC; each event is a few seconds after the previous one
+        with self._engine.begin() as connection:
+            connection.execute(text(_RASA_EVENTS_DDL))
+            connection.execute(text("CREATE INDEX IF NOT EXISTS ix_events_sender_id ON events (sender_id)"))
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def _write(self, sender: str, type_name: str, data: dict[str, Any], intent: str | None, action: str | None) -> None:
+        self._clock += 5.0
+        data = {"event": type_name, "timestamp": self._clock, **data}
+        with self._engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "
+                    "VALUES (:sender, :type_name, :timestamp, :intent, :action, :data)"
+                ),
+                {
+                    "sender": sender,
+                    "type_name": type_name,
+                    "timestamp": self._clock,
+                    "intent": intent,
+                    "action": action,
+                    "data": json.dumps(data),
+                },
+            )
+
+    def session_start(self, sender: str) -> None:
+        """What Rasa logs before the first message: action_session_start, session_started, action_listen."""
+        self.action(sender, "action_session_start")
+        self._write(sender, "session_started", {}, None, None)
+        self.action(sender, "action_listen")
+
+    def action(self, sender: str, name: str) -> None:
+        self._write(sender, "action", {"name": name, "policy": None, "confidence": 1.0}, None, name)
+
+    def user(self, sender: str, message: str, intent: str, confidence: float) -> None:
+        parse_data = {
+            "intent": {"name": intent, "confidence": confidence},
+            "entities": [],
+            "text": message,
+            "message_id": "0" * 32,
+            "metadata": {},
+            "intent_ranking": [{"name": intent, "confidence": confidence}],
+        }
+        data = {"text": message, "parse_data": parse_data, "input_channel": "rest", "message_id": "0" * 32}
+        self._write(sender, "user", data, intent, None)
+
+    def bot(
+        self,
+        sender: str,
+        message: str,
+        buttons: list[dict[str, str]] | None = None,
+        sources: list[dict[str, str]] | None = None,
+    ) -> None:
+        payload = {
+            "elements": None,
+            "quick_replies": None,
+            "buttons": buttons,
+            "attachment": None,
+            "image": None,
+            "custom": {"sources": sources} if sources else None,
+        }
+        self._write(sender, "bot", {"text": message, "data": payload, "metadata": {}}, None, None)
+
+
+@pytest.fixture
+def rasa() -> FakeRasa:
+    return FakeRasa()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        data_dir=tmp_path,
+        demo_mode=True,
+        identity_secret=IDENTITY_SECRET,
+        session_secret="api-test-session-secret",
+        csm_username=CSM_USERNAME,
+        csm_password=CSM_PASSWORD,
+        rate_limit_enabled=False,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, rasa: FakeRasa) -> FastAPI:
+    return create_app(settings, rasa=rasa)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """A client with the app started (lifespan run: tables created, demo data seeded, CSM account made)."""
+    limiter.reset()  # the limiter is process-wide; counts from other tests must not leak in
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def db(app: FastAPI, client: TestClient) -> Iterator[Session]:
+    """A session on the app's domain database (once the app has started); tests commit what the app should see."""
+    session = session_factory(app.state.engine)()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+@pytest.fixture
+def tracker(client: TestClient, settings: Settings) -> Iterator[TrackerEvents]:
+    events = TrackerEvents(settings.resolved_tracker_store_url)
+    try:
+        yield events
+    finally:
+        events.close()
+
+
+@pytest.fixture
+def csrf_of() -> Callable[[TestClient, str], str]:
+    """Open a page and return the CSRF token its forms carry."""
+
+    def read(test_client: TestClient, path: str) -> str:
+        response = test_client.get(path)
+        assert response.status_code == 200, response.text
+        match = _CSRF_FIELD.search(response.text)
+        assert match, f"no CSRF field on {path}"
+        return match.group(1)
+
+    return read
+
+
+@pytest.fixture
+def csm_client(client: TestClient, csrf_of: Callable[[TestClient, str], str]) -> TestClient:
+    """The client signed in to the console as the configured CSM."""
+    token = csrf_of(client, "/console/login")
+    response = client.post(
+        "/console/login",
+        data={"username": CSM_USERNAME, "password": CSM_PASSWORD, "csrf": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    return client
