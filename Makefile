@@ -73,7 +73,7 @@ services: # the local PostgreSQL the scale-out tests use; started when installed
 	@pg_isready -h 127.0.0.1 -p 5432
 
 test: setup validate test-stories browser services ## set up everything and run every test
-	$(PY) -m pytest --rasa-bin $(RASA) --rasa-model $(MODEL)
+	$(PY) -m pytest tests --rasa-bin $(RASA) --rasa-model $(MODEL)
 
 lint: $(APP_ENV)/.ready ## ruff over the Python 3.11 code
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
