@@ -72,7 +72,7 @@ services: # the local PostgreSQL the scale-out tests use; started when installed
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | tail -1) main start
 	@pg_isready -h 127.0.0.1 -p 5432
 
-test: setup validate test-stories browser services ## set up everything and run every test
+test: setup lint validate test-stories browser services ## set up everything and run every test
 	$(PY) -m pytest tests --rasa-bin $(RASA) --rasa-model $(MODEL)
 
 lint: $(APP_ENV)/.ready ## ruff over the Python 3.11 code

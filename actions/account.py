@@ -17,9 +17,7 @@ class ActionAccountHealth(Action):
     def name(self) -> str:
         return "action_account_health"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         customer_id, account = current_account(tracker)
         if customer_id is None:
             send(dispatcher, replies.Reply(replies.SIGN_IN_INVITATION))
@@ -34,9 +32,7 @@ class ActionPlanRenewal(Action):
     def name(self) -> str:
         return "action_plan_renewal"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         customer_id, account = current_account(tracker)
         if customer_id is None:
             send(dispatcher, replies.Reply(replies.SIGN_IN_INVITATION))

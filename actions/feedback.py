@@ -61,9 +61,7 @@ class ActionRecordFeedback(Action):
     def name(self) -> str:
         return "action_record_feedback"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         text = tracker.get_slot("feedback_text") or ""
         customer_id = verified_customer_id(tracker, get_settings().identity_secret)
         with session_scope(services.engine()) as session:

@@ -44,9 +44,7 @@ class ActionHandoff(Action):
     def name(self) -> str:
         return "action_handoff"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         customer_id = verified_customer_id(tracker, get_settings().identity_secret)
         with session_scope(services.engine()) as session:
             handoffs.request_handoff(

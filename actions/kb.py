@@ -15,9 +15,7 @@ class ActionAnswerFromKB(Action):
     def name(self) -> str:
         return "action_answer_from_kb"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         question = (tracker.latest_message.get("text") or "").strip()
         if not question:
             send(dispatcher, replies.kb_answer_empty())

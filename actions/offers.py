@@ -16,9 +16,7 @@ class ActionRecommend(Action):
     def name(self) -> str:
         return "action_recommend"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         customer_id, account = current_account(tracker)
         if customer_id is None:
             send(dispatcher, replies.Reply(replies.SIGN_IN_INVITATION))

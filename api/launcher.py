@@ -52,23 +52,16 @@ def process_env(settings: Settings, base: dict[str, str] | None = None) -> dict[
 def processes(settings: Settings, rasa_bin: str, model: Path, python: str = sys.executable) -> list[Process]:
     """The three long-running processes. Rasa and the action server listen on loopback only."""
     rasa = urlsplit(settings.rasa_url)
+    rasa_argv = [rasa_bin, "run", "--model", str(model)]
+    rasa_argv += ["--endpoints", str(ROOT / "endpoints.yml"), "--credentials", str(ROOT / "credentials.yml")]
+    rasa_argv += ["--interface", rasa.hostname or "127.0.0.1", "--port", str(rasa.port or 5005)]
+    rasa_argv += ["--enable-api", "--auth-token", settings.rasa_token]
+    gateway_argv = [python, "-m", "uvicorn", "api.main:create_app", "--factory"]
+    gateway_argv += ["--host", settings.host, "--port", str(settings.port), "--no-access-log"]
     return [
         Process("actions", [python, "-m", "actions.server"]),
-        Process(
-            "rasa",
-            [
-                rasa_bin, "run", "--model", str(model), "--endpoints", str(ROOT / "endpoints.yml"),
-                "--credentials", str(ROOT / "credentials.yml"), "--interface", rasa.hostname or "127.0.0.1",
-                "--port", str(rasa.port or 5005), "--enable-api", "--auth-token", settings.rasa_token,
-            ],
-        ),  # fmt: skip
-        Process(
-            "gateway",
-            [
-                python, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", settings.host,
-                "--port", str(settings.port), "--no-access-log",
-            ],
-        ),  # fmt: skip
+        Process("rasa", rasa_argv),
+        Process("gateway", gateway_argv),
     ]
 
 
@@ -86,7 +79,7 @@ def wait_until_ready(url: str, timeout: float, alive: Callable[[], bool] = lambd
 
 
 def _announce(settings: Settings, manager: Manager, started: float) -> None:
-    local = f"http://{'localhost' if settings.host in ('127.0.0.1', '0.0.0.0') else settings.host}:{settings.port}"
+    local = f"http://{'localhost' if settings.host in ('127.0.0.1', '0.0.0.0') else settings.host}:{settings.port}"  # noqa: S104
     if not wait_until_ready(f"{local}/api/health", timeout=600):
         print("Keepwell did not become ready within 10 minutes; see the logs above.", flush=True)
         return

@@ -6,9 +6,9 @@ from pydantic import Field, model_validator
 
 from keepwell.settings import CoreSettings
 
-PLACEHOLDER_RASA_TOKEN = "demo-rasa-token-change-me"
-PLACEHOLDER_SESSION_SECRET = "demo-session-secret-change-me"
-DEMO_CSM_PASSWORD = "keepwell-demo"
+PLACEHOLDER_RASA_TOKEN = "demo-rasa-token-change-me"  # noqa: S105 - a placeholder, refused outside demo mode
+PLACEHOLDER_SESSION_SECRET = "demo-session-secret-change-me"  # noqa: S105 - a placeholder, refused outside demo mode
+DEMO_CSM_PASSWORD = "keepwell-demo"  # noqa: S105 - a placeholder, refused outside demo mode
 
 
 class Settings(CoreSettings):

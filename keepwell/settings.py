@@ -6,7 +6,7 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PLACEHOLDER_SECRET = "demo-identity-secret-change-me"
+PLACEHOLDER_SECRET = "demo-identity-secret-change-me"  # noqa: S105 - a placeholder, refused outside demo mode
 
 
 class CoreSettings(BaseSettings):

@@ -26,7 +26,9 @@ async def chat(request: Request, body: ChatIn, session: SessionDep, rasa: RasaDe
     try:
         return await handle_turn(session, rasa, body, customer_id)
     except ConversationNotFound:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such conversation; omit conversation_id to start one") from None
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, "No such conversation; omit conversation_id to start one"
+        ) from None
     except ConversationForbidden:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "This conversation belongs to another identity") from None
     except RasaUnavailable:

@@ -2,7 +2,7 @@
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Column, Engine, Float, Integer, MetaData, String, Table, Text, func, inspect, select
@@ -45,7 +45,7 @@ class TranscriptEntry:
 
 
 def _when(timestamp: float | None) -> datetime:
-    return datetime.fromtimestamp(timestamp or 0.0, tz=timezone.utc)
+    return datetime.fromtimestamp(timestamp or 0.0, tz=UTC)
 
 
 class ConversationLog:

@@ -20,7 +20,9 @@ def _first_account(engine: Engine) -> accounts.Account:
         return accounts.list_accounts(session)[0]
 
 
-async def test_signed_customer_gets_their_health_score_and_drivers(engine: Engine, make_tracker: TrackerFactory) -> None:
+async def test_signed_customer_gets_their_health_score_and_drivers(
+    engine: Engine, make_tracker: TrackerFactory
+) -> None:
     account = _first_account(engine)
     expected = health.score(account)
     dispatcher = CollectingDispatcher()

@@ -26,7 +26,11 @@ async def test_handoff_is_recorded_with_transcript_and_reason(engine: Engine, ma
         assert handoffs.is_active(session, tracker.sender_id)
     assert handoff.customer_id == "cus_001"
     assert handoff.reason == "hi there"  # the last question that was not itself the request for a person
-    assert [line["text"] for line in handoff.transcript] == ["hi there", "Hi! I'm the Orbitly assistant.", "get me a human"]
+    assert [line["text"] for line in handoff.transcript] == [
+        "hi there",
+        "Hi! I'm the Orbitly assistant.",
+        "get me a human",
+    ]
     assert handoff.transcript[-1]["intent"] == "request_human"
 
 

@@ -70,7 +70,9 @@ def test_signed_customer_identity_reaches_rasa_as_metadata(client: TestClient, r
 
 
 @pytest.mark.parametrize("signature", [None, "", "0" * 64, identity.sign("cus_002", SECRET), "not-hex"])
-def test_customer_id_without_a_valid_signature_is_401(client: TestClient, rasa: FakeRasa, signature: str | None) -> None:
+def test_customer_id_without_a_valid_signature_is_401(
+    client: TestClient, rasa: FakeRasa, signature: str | None
+) -> None:
     response = client.post("/api/chat", json={"message": "health?", "customer_id": "cus_001", "signature": signature})
     assert response.status_code == 401
     assert "signature" in response.json()["detail"]
@@ -90,7 +92,9 @@ def test_conversation_is_bound_to_the_identity_that_started_it(client: TestClien
 
 def test_anonymous_conversation_cannot_be_taken_over_by_a_customer(client: TestClient) -> None:
     conversation_id = client.post("/api/chat", json={"message": "hi"}).json()["conversation_id"]
-    response = client.post("/api/chat", json={"message": "hi", "conversation_id": conversation_id, **_signed("cus_001")})
+    response = client.post(
+        "/api/chat", json={"message": "hi", "conversation_id": conversation_id, **_signed("cus_001")}
+    )
     assert response.status_code == 403
 
 

@@ -17,7 +17,7 @@ def _action_server(status: int, body: bytes) -> HTTPServer:
     """A tiny HTTP server on loopback answering `/ready` like the action server does."""
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_GET(self) -> None:
             self.send_response(status if self.path == "/ready" else 404)
             self.send_header("content-type", "application/json")
             self.end_headers()

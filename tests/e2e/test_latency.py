@@ -36,5 +36,7 @@ def test_chat_latency_over_100_sequential_messages(system: RunningSystem) -> Non
         conversation_id = response.json()["conversation_id"]
     timings.sort()
     p50, p95 = statistics.median(timings), timings[94]
-    print(f"\nPOST /api/chat over 100 sequential messages: p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {timings[-1]:.0f} ms")
+    print(
+        f"\nPOST /api/chat over 100 sequential messages: p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {timings[-1]:.0f} ms"
+    )
     assert p95 < 5000, "a reply should never take seconds"
