@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies
 from actions._dispatch import send
-from actions.customer import current_account
+from actions.customer import account_reply
 from keepwell import health
 
 
@@ -18,13 +18,7 @@ class ActionAccountHealth(Action):
         return "action_account_health"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        customer_id, account = current_account(tracker)
-        if customer_id is None:
-            send(dispatcher, replies.Reply(replies.SIGN_IN_INVITATION))
-        elif account is None:
-            send(dispatcher, replies.Reply(replies.ACCOUNT_NOT_FOUND, buttons=[replies.HANDOFF_BUTTON]))
-        else:
-            send(dispatcher, replies.account_health(account, health.score(account)))
+        send(dispatcher, await account_reply(tracker, lambda a: replies.account_health(a, health.score(a))))
         return []
 
 
@@ -33,11 +27,5 @@ class ActionPlanRenewal(Action):
         return "action_plan_renewal"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        customer_id, account = current_account(tracker)
-        if customer_id is None:
-            send(dispatcher, replies.Reply(replies.SIGN_IN_INVITATION))
-        elif account is None:
-            send(dispatcher, replies.Reply(replies.ACCOUNT_NOT_FOUND, buttons=[replies.HANDOFF_BUTTON]))
-        else:
-            send(dispatcher, replies.plan_and_renewal(account, date.today()))
+        send(dispatcher, await account_reply(tracker, lambda a: replies.plan_and_renewal(a, date.today())))
         return []

@@ -1,10 +1,13 @@
 """The signed-in customer of a conversation, taken only from metadata the gateway verified and signed."""
 
+import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk import Tracker
 
 from actions import services
+from actions.replies import ACCOUNT_NOT_FOUND, HANDOFF_BUTTON, SIGN_IN_INVITATION, Reply
 from actions.settings import get_settings
 from keepwell import accounts, identity
 from keepwell.db import session_scope
@@ -33,3 +36,13 @@ def current_account(tracker: Tracker) -> tuple[str | None, accounts.Account | No
         return None, None
     with session_scope(services.engine()) as session:
         return customer_id, accounts.get_account(session, customer_id)
+
+
+async def account_reply(tracker: Tracker, compose: Callable[[accounts.Account], Reply]) -> Reply:
+    """A reply about the signed-in customer's account, or an invitation to sign in, or a person when it is unknown."""
+    customer_id, account = await asyncio.to_thread(current_account, tracker)  # database I/O off the event loop
+    if customer_id is None:
+        return Reply(SIGN_IN_INVITATION)
+    if account is None:
+        return Reply(ACCOUNT_NOT_FOUND, buttons=[HANDOFF_BUTTON])
+    return compose(account)

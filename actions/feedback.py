@@ -1,5 +1,6 @@
 """Product feedback: a form that takes the feedback from the first message when it already holds it."""
 
+import asyncio
 import re
 from typing import Any
 
@@ -57,6 +58,11 @@ class ValidateFeedbackForm(FormValidationAction):
         return {"feedback_text": text[: feedback.MAX_FEEDBACK_CHARS]}
 
 
+def _record(conversation_id: str, customer_id: str | None, text: str) -> None:
+    with session_scope(services.engine()) as session:
+        feedback.record_feedback(session, conversation_id, customer_id, text)
+
+
 class ActionRecordFeedback(Action):
     def name(self) -> str:
         return "action_record_feedback"
@@ -64,7 +70,6 @@ class ActionRecordFeedback(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         text = tracker.get_slot("feedback_text") or ""
         customer_id = verified_customer_id(tracker, get_settings().identity_secret)
-        with session_scope(services.engine()) as session:
-            feedback.record_feedback(session, tracker.sender_id, customer_id, text)
+        await asyncio.to_thread(_record, tracker.sender_id, customer_id, text)  # database I/O off the event loop
         send(dispatcher, replies.Reply(replies.FEEDBACK_THANKS))
         return [SlotSet("feedback_text", None)]

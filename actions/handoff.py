@@ -1,5 +1,6 @@
 """Handing the conversation to a person: record it with the transcript and pause the bot until a CSM releases it."""
 
+import asyncio
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -40,16 +41,20 @@ def handoff_reason(tracker: Tracker) -> str:
     return "Asked to talk to a person"
 
 
+def _record(tracker: Tracker, customer_id: str | None) -> None:
+    with session_scope(services.engine()) as session:
+        handoffs.request_handoff(
+            session, tracker.sender_id, customer_id, handoff_reason(tracker), transcript(tracker.events)
+        )
+
+
 class ActionHandoff(Action):
     def name(self) -> str:
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         customer_id = verified_customer_id(tracker, get_settings().identity_secret)
-        with session_scope(services.engine()) as session:
-            handoffs.request_handoff(
-                session, tracker.sender_id, customer_id, handoff_reason(tracker), transcript(tracker.events)
-            )
+        await asyncio.to_thread(_record, tracker, customer_id)  # database I/O off the event loop
         send(dispatcher, replies.Reply(replies.HANDOFF_CONFIRMATION))
         # Paused, Rasa still logs what the customer writes but predicts nothing until the console resumes it.
         return [SlotSet("handoff_offered", False), ConversationPaused()]

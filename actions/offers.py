@@ -8,8 +8,12 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies, services
 from actions._dispatch import send
-from actions.customer import current_account
-from keepwell import health, offers
+from actions.customer import account_reply
+from keepwell import accounts, health, offers
+
+
+def _recommend(account: accounts.Account) -> replies.Reply:
+    return replies.recommendations(offers.recommend(account, health.score(account), services.offer_catalogue()))
 
 
 class ActionRecommend(Action):
@@ -17,12 +21,5 @@ class ActionRecommend(Action):
         return "action_recommend"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        customer_id, account = current_account(tracker)
-        if customer_id is None:
-            send(dispatcher, replies.Reply(replies.SIGN_IN_INVITATION))
-        elif account is None:
-            send(dispatcher, replies.Reply(replies.ACCOUNT_NOT_FOUND, buttons=[replies.HANDOFF_BUTTON]))
-        else:
-            recommendation = offers.recommend(account, health.score(account), list(services.offer_catalogue()))
-            send(dispatcher, replies.recommendations(recommendation))
+        send(dispatcher, await account_reply(tracker, _recommend))
         return []

@@ -17,6 +17,8 @@ SIGN_IN_INVITATION = (
 )
 ANSWER_CHARS = 700
 _MARKUP = re.compile(r"(\*\*|__|`)")
+# Rasa's output channels split a text at every blank line into separate messages; one reply stays one message.
+_BLANK_LINES = re.compile(r"\n\s*\n")
 
 
 @dataclass
@@ -27,8 +29,12 @@ class Reply:
 
 
 def plain(markdown: str) -> str:
-    """Markdown emphasis removed: the widget shows bot text as plain text."""
-    return _MARKUP.sub("", markdown).strip()
+    """Markdown emphasis and blank lines removed: the widget shows bot text as plain text, one reply per message."""
+    return _BLANK_LINES.sub("\n", _MARKUP.sub("", markdown)).strip()
+
+
+def possessive(name: str) -> str:
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
 
 
 def excerpt(text: str, limit: int = ANSWER_CHARS) -> str:
@@ -51,7 +57,7 @@ def kb_answer(result: SearchResult) -> Reply:
     best = result.passages[0]
     heading = best.title if best.section == best.title else f"{best.title} — {best.section}"
     return Reply(
-        text=f"{heading}\n\n{excerpt(best.text)}",
+        text=f"{heading}\n{excerpt(best.text)}",
         sources=[{"title": best.title, "url": best.url}],
     )
 
@@ -74,8 +80,8 @@ def account_health(account: Account, health: HealthScore) -> Reply:
         buttons = [HANDOFF_BUTTON]
     return Reply(
         text=(
-            f"{account.name}'s health score is {health.score}/100 ({health.band}).\n"
-            f"What drives it:\n{drivers}\n\n{advice}"
+            f"{possessive(account.name)} health score is {health.score}/100 ({health.band}).\n"
+            f"What drives it:\n{drivers}\n{advice}"
         ),
         buttons=buttons,
     )
@@ -99,7 +105,7 @@ def recommendations(recommendation: Recommendation) -> Reply:
         return Reply(text=f"{recommendation.reason} Nothing else to suggest right now.")
     lines = "\n".join(f"• {o.title}: {o.pitch}" for o in recommendation.offers)
     return Reply(
-        text=f"{recommendation.reason}\n\n{lines}",
+        text=f"{recommendation.reason}\n{lines}",
         sources=[{"title": o.title, "url": o.url} for o in recommendation.offers],
         buttons=[HANDOFF_BUTTON],
     )

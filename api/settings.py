@@ -16,7 +16,6 @@ class Settings(CoreSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
-    public_url: str = "http://localhost:8000"
     # Rasa and the action server listen on loopback only; the gateway is their single client.
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: str = PLACEHOLDER_RASA_TOKEN

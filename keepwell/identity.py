@@ -13,4 +13,5 @@ def verify(customer_id: str, signature: str | None, secret: str) -> bool:
     """Check a signature in constant time; a missing signature never verifies."""
     if not signature:
         return False
-    return hmac.compare_digest(sign(customer_id, secret), signature.lower())
+    # Bytes, not str: compare_digest refuses non-ASCII str, and a malformed signature is simply wrong.
+    return hmac.compare_digest(sign(customer_id, secret).encode(), signature.lower().encode())

@@ -14,7 +14,8 @@ class CoreSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="KEEPWELL_", extra="ignore")
 
-    demo_mode: bool = True
+    # Off unless asked for: demo mode seeds fake customers and hands out signatures (`make run` turns it on).
+    demo_mode: bool = False
     data_dir: Path = Path("data")
     # Domain tables (customers, handoffs, feedback, conversations). Default: SQLite under data_dir.
     database_url: str | None = None

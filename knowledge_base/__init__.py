@@ -27,7 +27,6 @@ __all__ = [
     "SearchResult",
     "SentenceTransformerEmbedder",
     "StoreError",
-    "build_from_settings",
     "from_settings",
 ]
 
@@ -50,10 +49,3 @@ def from_settings(settings: "CoreSettings | None" = None) -> KnowledgeBase:
         min_score=settings.kb_min_score,
         top_k=settings.kb_top_k,
     )
-
-
-def build_from_settings(settings: "CoreSettings | None" = None, progress: bool = False) -> KnowledgeBase:
-    """`from_settings`, then load the index or rebuild it if stale: a knowledge base ready to search."""
-    knowledge_base = from_settings(settings)
-    knowledge_base.build(progress=progress)
-    return knowledge_base

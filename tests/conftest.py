@@ -1,5 +1,6 @@
 """Options and fixtures shared by every test: the Rasa environment and model (passed by `make test`), PostgreSQL."""
 
+import os
 import uuid
 from collections.abc import Iterator
 
@@ -7,6 +8,11 @@ import pytest
 from sqlalchemy import Engine, text
 
 from keepwell.db import make_engine
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Tests build demo-mode settings unless they say otherwise (the product's default is off).
+    os.environ.setdefault("KEEPWELL_DEMO_MODE", "true")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

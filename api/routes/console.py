@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request, status
+from fastapi import APIRouter, Form, HTTPException, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -173,7 +173,7 @@ def conversation(
 @router.post("/handoffs/{handoff_id}/release", include_in_schema=False, dependencies=[CsrfChecked])
 async def release_handoff(
     request: Request,
-    handoff_id: int,
+    handoff_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
     csm: CurrentCSM,
     session: SessionDep,
     rasa: RasaDep,

@@ -40,14 +40,20 @@ def message_metadata(customer_id: str | None, signature: str | None) -> dict[str
 
 
 async def handle_turn(session: Session, rasa: RasaClient, chat: ChatIn, customer_id: str | None) -> ChatPublic:
-    """Run one turn. The conversation row is committed before Rasa is called so a retry finds it."""
+    """Run one turn. A new conversation is committed only once Rasa has answered: a failed turn leaves nothing."""
     conversation = open_conversation(session, chat.conversation_id, customer_id)
-    session.commit()
     metadata = message_metadata(customer_id, chat.signature if customer_id else None)
-    # During a handoff Rasa keeps the conversation paused: it logs the message (with its intent) and stays silent.
-    messages = shape_messages(await rasa.send(conversation.id, chat.message, metadata))
-    if not messages and handoffs.is_active(session, conversation.id):
-        messages = [MessagePublic(text=HANDOFF_NOTICE)]
+    try:
+        if handoffs.is_active(session, conversation.id):
+            # A person has the conversation: log the message for them; the bot neither reads nor answers it.
+            await rasa.log_held_message(conversation.id, chat.message, metadata)
+            messages = [MessagePublic(text=HANDOFF_NOTICE)]
+        else:
+            messages = shape_messages(await rasa.send(conversation.id, chat.message, metadata))
+    except BaseException:
+        session.rollback()
+        raise
+    session.commit()
     return ChatPublic(conversation_id=conversation.id, messages=messages)
 
 
@@ -59,17 +65,21 @@ def shape_messages(raw: list[dict[str, Any]]) -> list[MessagePublic]:
     """
     messages: list[MessagePublic] = []
     for item in raw:
+        if not isinstance(item, dict):
+            continue
         custom = item.get("custom") if isinstance(item.get("custom"), dict) else {}
+        raw_sources = custom.get("sources") if isinstance(custom.get("sources"), list) else []
         sources = [
             SourcePublic(title=str(s.get("title", "")), url=str(s.get("url", "")))
-            for s in custom.get("sources") or []
+            for s in raw_sources
             if isinstance(s, dict) and s.get("url")
         ]
         text = item.get("text") or custom.get("text")
         if text:
+            raw_buttons = item.get("buttons") or custom.get("buttons")
             buttons = [
                 ButtonPublic(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
-                for b in item.get("buttons") or custom.get("buttons") or []
+                for b in (raw_buttons if isinstance(raw_buttons, list) else [])
                 if isinstance(b, dict)
             ]
             messages.append(MessagePublic(text=str(text), buttons=buttons, sources=sources))

@@ -35,7 +35,7 @@ class ConversationSummary:
 class TranscriptEntry:
     """One line of a transcript: what the user said and what the bot understood, or what the bot answered."""
 
-    kind: str  # user | bot | handoff_note
+    kind: str  # user | bot
     at: datetime
     text: str
     intent: str | None = None

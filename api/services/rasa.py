@@ -27,10 +27,32 @@ class RasaClient:
             response.raise_for_status()
         except httpx.HTTPError as error:
             raise RasaUnavailable(f"Rasa did not answer: {error.__class__.__name__}") from error
-        body = response.json()
+        try:
+            body = response.json()
+        except ValueError as error:
+            raise RasaUnavailable("Rasa answered with a body that is not JSON") from error
         if not isinstance(body, list):
             raise RasaUnavailable("Rasa answered with an unexpected body")
         return body
+
+    async def log_held_message(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> None:
+        """Record a message in the conversation, with what NLU understood, without the bot acting on it.
+
+        Used while a person has the conversation: the message is parsed (not processed), so no command the
+        customer types (such as `/restart`) can wake the bot, and the CSM still sees intent and confidence.
+        """
+        try:
+            parsed = await self._http.post("/model/parse", params={"token": self._token}, json={"text": text})
+            parsed.raise_for_status()
+            event = {"event": "user", "text": text, "parse_data": parsed.json(), "metadata": metadata}
+            logged = await self._http.post(
+                f"/conversations/{conversation_id}/tracker/events",
+                params={"token": self._token, "include_events": "NONE"},
+                json=event,
+            )
+            logged.raise_for_status()
+        except (httpx.HTTPError, ValueError) as error:
+            raise RasaUnavailable(f"Rasa did not log the message: {error.__class__.__name__}") from error
 
     async def resume(self, conversation_id: str) -> None:
         """Let the bot answer again in a conversation a handoff paused."""

@@ -12,6 +12,7 @@ class FakeRasa(RasaClient):
         self.reply = reply if reply is not None else [{"recipient_id": "x", "text": "Hello!"}]
         self.sent: list[tuple[str, str, dict[str, Any]]] = []
         self.resumed: list[str] = []
+        self.held: list[tuple[str, str, dict[str, Any]]] = []
         self.available = True
 
     async def aclose(self) -> None:
@@ -22,6 +23,11 @@ class FakeRasa(RasaClient):
             raise RasaUnavailable("down")
         self.sent.append((conversation_id, text, metadata))
         return self.reply
+
+    async def log_held_message(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> None:
+        if not self.available:
+            raise RasaUnavailable("down")
+        self.held.append((conversation_id, text, metadata))
 
     async def resume(self, conversation_id: str) -> None:
         if not self.available:

@@ -5,11 +5,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from api.main import create_app
 from api.settings import Settings
 from keepwell import handoffs, identity
 from keepwell.db import get_engine, session_scope
+from keepwell.models import Conversation
 from tests.api.fakes import FakeRasa
 
 SECRET = "chat-test-secret"
@@ -136,24 +138,51 @@ def test_a_message_of_exactly_2000_characters_is_accepted(client: TestClient) ->
     assert client.post("/api/chat", json={"message": "x" * 2000}).status_code == 200
 
 
-def test_rasa_down_is_503_with_a_clear_message(client: TestClient, rasa: FakeRasa) -> None:
+def test_rasa_down_is_503_and_leaves_no_conversation_behind(
+    client: TestClient, rasa: FakeRasa, settings: Settings
+) -> None:
     rasa.available = False
     response = client.post("/api/chat", json={"message": "hi"})
     assert response.status_code == 503
     assert "unavailable" in response.json()["detail"]
+    with session_scope(get_engine(settings.resolved_database_url)) as session:
+        assert session.scalar(select(func.count()).select_from(Conversation)) == 0
 
 
-def test_silent_bot_during_a_handoff_gets_a_notice(client: TestClient, rasa: FakeRasa, settings: Settings) -> None:
+def test_non_ascii_signature_is_401_not_500(client: TestClient) -> None:
+    response = client.post("/api/chat", json={"message": "hi", "customer_id": "cus_001", "signature": "é" * 64})
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        ["not a dict", {"text": "ok"}],
+        [{"text": "ok", "buttons": "nope"}, {"custom": {"sources": 5}}],
+        [{"text": "ok", "custom": {"sources": [{"title": "no url"}, "x"]}}],
+    ],
+)
+def test_odd_rasa_output_is_shaped_not_500(client: TestClient, rasa: FakeRasa, reply: list[object]) -> None:
+    rasa.reply = reply  # type: ignore[assignment]
+    response = client.post("/api/chat", json={"message": "hi"})
+    assert response.status_code == 200
+    assert response.json()["messages"] == [{"text": "ok", "buttons": [], "sources": []}]
+
+
+@pytest.mark.parametrize("message", ["still there?", "/restart"])
+def test_during_a_handoff_messages_are_held_for_the_csm(
+    client: TestClient, rasa: FakeRasa, settings: Settings, message: str
+) -> None:
     conversation_id = client.post("/api/chat", json={"message": "hi"}).json()["conversation_id"]
     with session_scope(get_engine(settings.resolved_database_url)) as session:
         handoffs.request_handoff(session, conversation_id, None, "needs a person", [])
-    rasa.reply = []  # a paused Rasa logs the message and answers nothing
 
-    response = client.post("/api/chat", json={"message": "still there?", "conversation_id": conversation_id})
+    response = client.post("/api/chat", json={"message": message, "conversation_id": conversation_id})
 
     assert response.status_code == 200
     assert "assistant stays quiet" in response.json()["messages"][0]["text"]
-    assert rasa.sent[-1] == (conversation_id, "still there?", {"customer": None})
+    assert rasa.held == [(conversation_id, message, {"customer": None})]
+    assert len(rasa.sent) == 1, "the bot never sees a held message, so no command can wake it"
 
 
 def test_empty_reply_without_a_handoff_stays_empty(client: TestClient, rasa: FakeRasa) -> None:

@@ -354,6 +354,8 @@ def test_release_needs_csrf_and_a_known_handoff(csm_client: TestClient, db: Sess
     assert handoffs.is_active(db, "q" * 32)
     token = csrf_of(csm_client, "/console")
     assert csm_client.post("/console/handoffs/9999/release", data={"csrf": token}).status_code == 404
+    huge = csm_client.post(f"/console/handoffs/{10**25}/release", data={"csrf": token})
+    assert huge.status_code == 422
 
 
 def test_release_from_the_handoff_list_returns_there(csm_client: TestClient, db: Session, csrf_of: CsrfOf) -> None:
@@ -376,6 +378,20 @@ def test_release_from_the_handoff_list_returns_there(csm_client: TestClient, db:
     )
     assert response.headers["location"] == "/console/handoffs"
     assert "No open handoffs." in csm_client.get("/console/handoffs").text
+
+
+def test_handoff_list_shows_the_conversation_at_handoff_escaped(csm_client: TestClient, db: Session) -> None:
+    transcript = [
+        {"role": "user", "text": "<b>invoice</b> is wrong", "intent": "ask_faq"},
+        {"role": "bot", "text": "Shall I get a person?"},
+        {"role": "user", "text": "yes please", "intent": "affirm"},
+    ]
+    handoffs.request_handoff(db, "t" * 32, None, "invoice is wrong", transcript)
+    db.commit()
+    page = csm_client.get("/console/handoffs").text
+    assert "Conversation at handoff (3 messages)" in page
+    assert "&lt;b&gt;invoice&lt;/b&gt; is wrong" in page and "<b>invoice</b>" not in page
+    assert "(affirm)" in page
 
 
 def test_feedback_page_lists_feedback_newest_first(csm_client: TestClient, db: Session) -> None:

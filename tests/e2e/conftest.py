@@ -44,6 +44,7 @@ def system(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     data_dir = tmp_path_factory.mktemp("keepwell-data")
     gateway_port = _free_port()
     overrides = {
+        "KEEPWELL_DEMO_MODE": "true",
         "KEEPWELL_DATA_DIR": str(data_dir),
         "KEEPWELL_PORT": str(gateway_port),
         "KEEPWELL_RASA_URL": f"http://127.0.0.1:{_free_port()}",

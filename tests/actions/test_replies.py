@@ -1,0 +1,37 @@
+"""actions/replies.py: reply text for the plain-text widget, one message per reply."""
+
+from actions.replies import excerpt, kb_answer, plain, possessive
+from knowledge_base import Passage, SearchResult
+
+
+def test_plain_drops_emphasis_and_blank_lines() -> None:
+    assert plain("Open **Settings**.\n\n\nThen `Members`.\n  \nDone.") == "Open Settings.\nThen Members.\nDone."
+
+
+def test_excerpt_cuts_at_a_sentence_end() -> None:
+    text = "First sentence is here. " * 10 + "Tail without end"
+    cut = excerpt(text, limit=100)
+    assert cut.endswith("here. …")
+    assert len(cut) <= 102
+
+
+def test_short_text_is_kept_whole() -> None:
+    assert excerpt("Short answer.") == "Short answer."
+
+
+def test_kb_answer_is_a_single_message_with_its_source() -> None:
+    passage = Passage("a/b", "Title", "Section", "/help/a/b", "Para one.\n\nPara two.", 0.8)
+    reply = kb_answer(SearchResult("q", [passage], confident=True))
+    assert "\n\n" not in reply.text
+    assert reply.text == "Title — Section\nPara one.\nPara two."
+    assert reply.sources == [{"title": "Title", "url": "/help/a/b"}]
+
+
+def test_intro_passage_is_headed_by_the_title_only() -> None:
+    passage = Passage("a/b", "Title", "Title", "/help/a/b", "Intro.", 0.8)
+    assert kb_answer(SearchResult("q", [passage], confident=True)).text == "Title\nIntro."
+
+
+def test_possessive() -> None:
+    assert possessive("Fernhollow Foods") == "Fernhollow Foods'"
+    assert possessive("Acme") == "Acme's"
