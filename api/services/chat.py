@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from api.schemas import ButtonPublic, ChatIn, ChatPublic, MessagePublic, SourcePublic
-from api.services.conversations import open_conversation
+from api.services.conversations import authorize, record_turn
 from api.services.rasa import RasaClient
 from keepwell import handoffs, identity
 
@@ -40,19 +40,22 @@ def message_metadata(customer_id: str | None, signature: str | None) -> dict[str
 
 
 async def handle_turn(session: Session, rasa: RasaClient, chat: ChatIn, customer_id: str | None) -> ChatPublic:
-    """Run one turn. A new conversation is committed only once Rasa has answered: a failed turn leaves nothing."""
-    conversation = open_conversation(session, chat.conversation_id, customer_id)
+    """Run one turn; the conversation is stored only once Rasa has answered, so a failed turn leaves nothing.
+
+    No transaction stays open while Rasa works: its actions write to the same database (with SQLite, a
+    pending write here would lock them out).
+    """
+    conversation = authorize(session, chat.conversation_id, customer_id)
+    held = not conversation.is_new and handoffs.is_active(session, conversation.id)
+    session.rollback()  # end the read transaction before waiting on Rasa
     metadata = message_metadata(customer_id, chat.signature if customer_id else None)
-    try:
-        if handoffs.is_active(session, conversation.id):
-            # A person has the conversation: log the message for them; the bot neither reads nor answers it.
-            await rasa.log_held_message(conversation.id, chat.message, metadata)
-            messages = [MessagePublic(text=HANDOFF_NOTICE)]
-        else:
-            messages = shape_messages(await rasa.send(conversation.id, chat.message, metadata))
-    except BaseException:
-        session.rollback()
-        raise
+    if held:
+        # A person has the conversation: log the message for them; the bot neither reads nor answers it.
+        await rasa.log_held_message(conversation.id, chat.message, metadata)
+        messages = [MessagePublic(text=HANDOFF_NOTICE)]
+    else:
+        messages = shape_messages(await rasa.send(conversation.id, chat.message, metadata))
+    record_turn(session, conversation, customer_id)
     session.commit()
     return ChatPublic(conversation_id=conversation.id, messages=messages)
 

@@ -3,6 +3,7 @@
 import secrets
 from dataclasses import dataclass
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from keepwell.models import Conversation, utcnow
@@ -19,7 +20,7 @@ class ConversationForbidden(Exception):
 @dataclass(frozen=True)
 class ConversationRef:
     id: str
-    customer_id: str | None
+    is_new: bool
 
 
 def new_conversation_id() -> str:
@@ -27,8 +28,8 @@ def new_conversation_id() -> str:
     return secrets.token_urlsafe(24)
 
 
-def open_conversation(session: Session, conversation_id: str | None, customer_id: str | None) -> ConversationRef:
-    """Start a conversation for this identity, or continue one that the same identity started.
+def authorize(session: Session, conversation_id: str | None, customer_id: str | None) -> ConversationRef:
+    """A new conversation for this identity, or one the same identity started. Reads only.
 
     Raises:
         ConversationNotFound: the id is well formed but unknown.
@@ -36,15 +37,20 @@ def open_conversation(session: Session, conversation_id: str | None, customer_id
             while this request is anonymous, or the reverse).
     """
     if conversation_id is None:
-        conversation = Conversation(id=new_conversation_id(), customer_id=customer_id)
-        session.add(conversation)
-        session.flush()
-        return ConversationRef(conversation.id, customer_id)
-
+        return ConversationRef(new_conversation_id(), is_new=True)
     conversation = session.get(Conversation, conversation_id)
     if conversation is None:
         raise ConversationNotFound(conversation_id)
     if not secrets.compare_digest(conversation.customer_id or "", customer_id or ""):
         raise ConversationForbidden(conversation_id)
-    conversation.last_message_at = utcnow()
-    return ConversationRef(conversation.id, conversation.customer_id)
+    return ConversationRef(conversation.id, is_new=False)
+
+
+def record_turn(session: Session, conversation: ConversationRef, customer_id: str | None) -> None:
+    """Store a new conversation with its owner, or note the time of the latest message."""
+    if conversation.is_new:
+        session.add(Conversation(id=conversation.id, customer_id=customer_id))
+    else:
+        session.execute(
+            update(Conversation).where(Conversation.id == conversation.id).values(last_message_at=utcnow())
+        )

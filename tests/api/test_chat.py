@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -9,8 +10,8 @@ from sqlalchemy import func, select
 
 from api.main import create_app
 from api.settings import Settings
-from keepwell import handoffs, identity
-from keepwell.db import get_engine, session_scope
+from keepwell import feedback, handoffs, identity
+from keepwell.db import get_engine, make_engine, session_scope
 from keepwell.models import Conversation
 from tests.api.fakes import FakeRasa
 
@@ -196,3 +197,26 @@ def test_rate_limit_answers_429(tmp_path: Path) -> None:
         statuses = [client.post("/api/chat", json={"message": "hi"}).status_code for _ in range(31)]
     assert statuses[:30] == [200] * 30
     assert statuses[30] == 429
+
+
+class _WritingRasa(FakeRasa):
+    """Writes to the database from another connection while "processing", as the action server does."""
+
+    def __init__(self, database_url: str) -> None:
+        super().__init__()
+        self.database_url = database_url
+
+    async def send(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+        other = make_engine(self.database_url)
+        with session_scope(other) as session:
+            feedback.record_feedback(session, conversation_id, None, text)
+        other.dispose()
+        return await super().send(conversation_id, text, metadata)
+
+
+def test_no_transaction_is_held_while_rasa_and_its_actions_work(settings: Settings) -> None:
+    rasa = _WritingRasa(settings.resolved_database_url)
+    with TestClient(create_app(settings, rasa=rasa)) as client:
+        first = client.post("/api/chat", json={"message": "first"})
+        again = client.post("/api/chat", json={"message": "again", "conversation_id": first.json()["conversation_id"]})
+    assert (first.status_code, again.status_code) == (200, 200)
