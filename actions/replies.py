@@ -62,6 +62,16 @@ def kb_answer(result: SearchResult) -> Reply:
     )
 
 
+def kb_choice(result: SearchResult) -> Reply:
+    """Two articles answer about equally well: let the customer pick (the payload names the article)."""
+    first, second = result.passages[0], result.passages[1]
+    return Reply(
+        text="I found two articles that could answer this. Which one did you mean?",
+        buttons=[{"title": p.title, "payload": f'/ask_faq{{"article_id": "{p.article_id}"}}'} for p in (first, second)]
+        + [HANDOFF_BUTTON],
+    )
+
+
 def kb_answer_empty() -> Reply:
     return Reply(text="What would you like to know about Orbitly? Ask me in a sentence and I'll look it up.")
 

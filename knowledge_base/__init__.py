@@ -48,4 +48,5 @@ def from_settings(settings: "CoreSettings | None" = None) -> KnowledgeBase:
         base_url=settings.help_base_url,
         min_score=settings.kb_min_score,
         top_k=settings.kb_top_k,
+        ambiguity_margin=settings.kb_ambiguity_margin,
     )

@@ -62,6 +62,8 @@ class SearchResult:
     query: str
     passages: list[Passage] = field(default_factory=list)
     confident: bool = False
+    # Confident, but the runner-up article scores within the ambiguity margin: ask which one was meant.
+    ambiguous: bool = False
 
     @property
     def best(self) -> Passage | None:
@@ -85,6 +87,7 @@ class KnowledgeBase:
         base_url: str = "/help",
         min_score: float = 0.40,
         top_k: int = 3,
+        ambiguity_margin: float = 0.0,
         index_factory: Callable[[int], VectorIndex] = FaissIndex,
     ) -> None:
         if top_k < 1:
@@ -95,6 +98,7 @@ class KnowledgeBase:
         self.base_url = base_url
         self.min_score = min_score
         self.top_k = top_k
+        self.ambiguity_margin = ambiguity_margin
         self._index_factory = index_factory
         self._loaded: StoredIndex | None = None
         self._build_lock = threading.Lock()
@@ -125,8 +129,10 @@ class KnowledgeBase:
                 if self._loaded is None:
                     self._build(force=False, progress=False)
 
-    def search(self, query: str, k: int | None = None) -> SearchResult:
+    def search(self, query: str, k: int | None = None, article_id: str | None = None) -> SearchResult:
         """Find the articles that best answer `query`: the best chunk of each, at most `k` (default `top_k`).
+
+        With `article_id`, only that article's chunks are considered (the customer picked it).
 
         Raises:
             ValueError: empty or blank query, or k < 1.
@@ -142,9 +148,18 @@ class KnowledgeBase:
         if loaded is None:  # ensure_ready loads an index or raises; this keeps type checkers informed
             raise RuntimeError("knowledge base is not ready")
         vector = self.embedder.encode_queries([query[:MAX_QUERY_CHARS]])
+        if article_id is not None:
+            passages = [p for p in _best_per_article(loaded, vector, loaded.index.size) if p.article_id == article_id]
+            return SearchResult(query=query, passages=passages, confident=bool(passages))
         passages = _best_per_article(loaded, vector, k)
         confident = bool(passages) and passages[0].score >= self.min_score
-        return SearchResult(query=query, passages=passages, confident=confident)
+        ambiguous = (
+            confident
+            and len(passages) > 1
+            and passages[1].score >= self.min_score
+            and passages[0].score - passages[1].score < self.ambiguity_margin
+        )
+        return SearchResult(query=query, passages=passages, confident=confident, ambiguous=ambiguous)
 
     def _build(self, force: bool, progress: bool) -> BuildReport:
         """`build` without the lock; the caller holds it."""

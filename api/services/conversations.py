@@ -51,6 +51,4 @@ def record_turn(session: Session, conversation: ConversationRef, customer_id: st
     if conversation.is_new:
         session.add(Conversation(id=conversation.id, customer_id=customer_id))
     else:
-        session.execute(
-            update(Conversation).where(Conversation.id == conversation.id).values(last_message_at=utcnow())
-        )
+        session.execute(update(Conversation).where(Conversation.id == conversation.id).values(last_message_at=utcnow()))

@@ -274,3 +274,23 @@ def test_embedder_batches_by_length_and_returns_rows_in_input_order(tmp_path: Pa
     assert vectors.dtype == np.float32
     assert embedder.encode_queries([]).shape == (0, 2)
     np.testing.assert_allclose(np.linalg.norm(embedder.encode_queries(["abc"]), axis=1), [1.0], rtol=1e-6)
+
+
+def test_close_runner_up_makes_the_result_ambiguous(make_kb) -> None:
+    plain = make_kb(min_score=0.0).search("billing invoices")
+    gap = plain.passages[0].score - plain.passages[1].score
+    assert not plain.ambiguous  # margin 0: never ambiguous
+
+    assert make_kb(min_score=0.0, ambiguity_margin=gap + 0.01).search("billing invoices").ambiguous
+    assert not make_kb(min_score=0.0, ambiguity_margin=max(gap - 0.01, 0.0)).search("billing invoices").ambiguous
+
+
+def test_unconfident_result_is_never_ambiguous(make_kb) -> None:
+    assert not make_kb(min_score=0.99, ambiguity_margin=1.0).search("billing invoices").ambiguous
+
+
+def test_search_within_a_picked_article(make_kb) -> None:
+    result = make_kb().search("billing invoices", article_id="billing/download-invoices")
+    assert result.confident
+    assert [p.article_id for p in result.passages] == ["billing/download-invoices"]
+    assert make_kb().search("billing invoices", article_id="no/such-article").passages == []
