@@ -3,14 +3,15 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 # Two environments (see README): Rasa 3.6 needs Python 3.8-3.10; everything else runs on Python 3.11.
-# They live outside the work tree, named by the hash of their requirements, so a fresh clone reuses them.
+# They live outside the work tree, named by the hash of their requirements and constraints (the full pip freeze),
+# so a fresh clone reuses them and any change builds a new one.
 find_python = $(shell for p in $(1) $$HOME/.pyenv/versions/$(2)*/bin/$(1) /usr/bin/$(1) /usr/local/bin/$(1); do \
 	$$p -c 'import sys' >/dev/null 2>&1 && { echo $$p; break; }; done)
 PYTHON311 ?= $(call find_python,python3.11,3.11)
 PYTHON310 ?= $(call find_python,python3.10,3.10)
 ENV_ROOT ?= $(HOME)/.cache/keepwell/envs
-APP_ENV := $(ENV_ROOT)/app-$(shell cat requirements.txt | sha256sum | cut -c1-16)
-RASA_ENV := $(ENV_ROOT)/rasa-$(shell cat requirements-rasa.txt | sha256sum | cut -c1-16)
+APP_ENV := $(ENV_ROOT)/app-$(shell cat requirements.txt constraints.txt | sha256sum | cut -c1-16)
+RASA_ENV := $(ENV_ROOT)/rasa-$(shell cat requirements-rasa.txt constraints-rasa.txt | sha256sum | cut -c1-16)
 PY := $(APP_ENV)/bin/python
 RASA := $(RASA_ENV)/bin/rasa
 MODEL := models/keepwell.tar.gz
@@ -24,7 +25,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_CACHE_DIRECTORY ?= $(HOME)/.cache/keepwell/rasa-cache
 
-.PHONY: help setup run test test-stories validate train index bench lint clean browser services
+.PHONY: help setup run test test-stories validate train index encoder bench lint clean browser services
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -34,7 +35,7 @@ $(APP_ENV)/.ready:
 	@echo "Creating the Python 3.11 environment in $(APP_ENV)"
 	rm -rf $(APP_ENV) && $(PYTHON311) -m venv $(APP_ENV)
 	$(APP_ENV)/bin/pip install --disable-pip-version-check -q --upgrade pip==24.3.1
-	$(APP_ENV)/bin/pip install --disable-pip-version-check -r requirements.txt
+	$(APP_ENV)/bin/pip install --disable-pip-version-check -r requirements.txt -c constraints.txt
 	@find $(ENV_ROOT) -maxdepth 1 -name 'app-*' ! -path '$(APP_ENV)' -exec rm -rf {} +
 	touch $@
 
@@ -43,13 +44,20 @@ $(RASA_ENV)/.ready:
 	@echo "Creating the Rasa (Python 3.10) environment in $(RASA_ENV)"
 	rm -rf $(RASA_ENV) && $(PYTHON310) -m venv $(RASA_ENV)
 	$(RASA_ENV)/bin/pip install --disable-pip-version-check -q --upgrade pip==24.3.1
-	$(RASA_ENV)/bin/pip install --disable-pip-version-check -r requirements-rasa.txt
+	$(RASA_ENV)/bin/pip install --disable-pip-version-check -r requirements-rasa.txt -c constraints-rasa.txt
 	@find $(ENV_ROOT) -maxdepth 1 -name 'rasa-*' ! -path '$(RASA_ENV)' -exec rm -rf {} +
 	touch $@
 
 setup: $(APP_ENV)/.ready $(RASA_ENV)/.ready ## create both environments (reused while requirements are unchanged)
 
-$(MODEL): $(BOT_DATA) | $(RASA_ENV)/.ready
+# The Rasa pipeline's MiniLM featurizer reads this ONNX export; re-exported only when it is out of date.
+ENCODER := data/encoder/manifest.json
+$(ENCODER): nlu/export.py nlu/encoder.py | $(APP_ENV)/.ready
+	$(PY) -m nlu.export --out data/encoder
+
+encoder: $(ENCODER) ## export the embedding model to ONNX for the Rasa featurizer
+
+$(MODEL): $(BOT_DATA) $(ENCODER) nlu/featurizer.py | $(RASA_ENV)/.ready
 	$(RASA) train --data bot --config config.yml --domain domain.yml --out models --fixed-model-name keepwell
 
 train: $(MODEL) ## train the Rasa model when its data changed
@@ -60,7 +68,7 @@ index: $(APP_ENV)/.ready ## build the knowledge-base index when the articles or 
 run: setup train index ## set up everything and run Keepwell on the embedded defaults
 	$(PY) -m api.launcher --rasa-bin $(RASA) --model $(MODEL)
 
-validate: $(RASA_ENV)/.ready ## check the Rasa training data
+validate: $(ENCODER) | $(RASA_ENV)/.ready ## check the Rasa training data
 	$(RASA) data validate --data bot --config config.yml --domain domain.yml --fail-on-warnings
 
 test-stories: $(MODEL)
@@ -80,8 +88,14 @@ test: setup lint validate test-stories browser services ## set up everything and
 lint: $(APP_ENV)/.ready ## ruff over the Python 3.11 code
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
 
-bench: setup train ## measure chat latency (and, later, answer quality)
+bench: setup train $(ENCODER) ## answer quality vs published results, and chat latency (DATASET=dir: one CSV dataset)
+ifdef DATASET
+	$(PY) -m benchmarks nlu --dataset $(DATASET) --rasa-bin $(RASA)
+	$(PY) -m benchmarks retrieval --dataset $(DATASET)
+else
+	$(PY) -m benchmarks all --rasa-bin $(RASA)
 	$(PY) -m pytest tests/e2e/test_latency.py --rasa-bin $(RASA) --rasa-model $(MODEL) -s -m bench
+endif
 
 clean: ## remove built artefacts (keeps the cached environments)
 	rm -rf data models .pytest_cache

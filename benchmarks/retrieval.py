@@ -1,0 +1,291 @@
+"""Retrieval benchmarks of the knowledge-base engine: as an FAQ matcher on intent datasets, and on Keepwell's own
+help-centre questions beside a BM25 baseline.
+
+The FAQ matcher indexes a dataset's training questions with the project's embedder and FAISS index and answers a
+query with the label of its nearest question; the cosine similarity is its confidence. Embeddings are cached per
+(model, dataset, split, texts) in the work folder, so a re-run encodes nothing.
+"""
+
+import hashlib
+import json
+import os
+import random
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+from tqdm import tqdm
+
+from knowledge_base import Embedder, KnowledgeBase
+from knowledge_base.documents import Article, chunk_article, load_articles, passage_text
+from knowledge_base.index import FaissIndex
+
+from .datasets import Dataset
+from .metrics import THRESHOLD_CRITERION, Prediction, evaluate, latency_summary, ranking_scores
+from .report import BenchmarkResult, Row, classifier_rows
+
+FAQ_SYSTEM = "Keepwell KB engine as FAQ matcher (MiniLM + FAISS, nearest training question)"
+KB_SYSTEM = "Keepwell knowledge base (MiniLM + FAISS, best chunk per article)"
+BM25_SYSTEM = "BM25 baseline (rank_bm25 Okapi, best chunk per article)"
+LATENCY_SAMPLE = 300
+QUERY_BATCH = 256
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """Vectors of one split, and how long encoding took when they were computed (perhaps on an earlier run)."""
+
+    vectors: np.ndarray
+    seconds: float
+    cached: bool
+
+
+class EmbeddingCache:
+    """Vectors on disk under `root/<model>/<dataset>/<split>-<hash of the texts>.npy`, with a JSON sidecar."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def get(
+        self, model: str, dataset: str, split: str, texts: Sequence[str], encode: Callable[[list[str]], np.ndarray]
+    ) -> Encoded:
+        """The cached vectors of `texts`, or `encode(texts)` stored for next time."""
+        digest = hashlib.sha256("\n".join([model, *texts]).encode("utf-8")).hexdigest()[:16]
+        folder = self.root / _slug(model) / _slug(dataset)
+        path, meta = folder / f"{split}-{digest}.npy", folder / f"{split}-{digest}.json"
+        if path.is_file() and meta.is_file():
+            vectors = np.load(path, allow_pickle=False)
+            if vectors.shape[0] == len(texts):
+                return Encoded(vectors, float(json.loads(meta.read_text(encoding="utf-8"))["seconds"]), True)
+        started = time.perf_counter()
+        vectors = encode(list(texts))
+        seconds = time.perf_counter() - started
+        folder.mkdir(parents=True, exist_ok=True)
+        # Written aside and renamed: a run that reads the cache meanwhile sees the whole file or none.
+        partial = path.with_name(path.name + ".partial")
+        with open(partial, "wb") as file:
+            np.save(file, vectors, allow_pickle=False)
+        os.replace(partial, path)
+        meta.write_text(json.dumps({"model": model, "count": len(texts), "seconds": seconds}), encoding="utf-8")
+        return Encoded(vectors, seconds, False)
+
+
+def run_faq_benchmark(
+    dataset: Dataset, embedder: Embedder, work_dir: Path, latency_sample: int = LATENCY_SAMPLE
+) -> BenchmarkResult:
+    """Index the training questions, choose the similarity threshold on validation, score test.
+
+    Args:
+        dataset: the dataset; its out-of-scope training questions are indexed too, labelled out-of-scope.
+        embedder: the project's embedder.
+        work_dir: where the embedding cache lives.
+        latency_sample: how many test queries are timed one at a time (encode + search).
+    """
+    cache = EmbeddingCache(work_dir / "embeddings")
+    train_texts = [example.text for example in dataset.train]
+    print(f"FAQ matcher on {dataset.name}: indexing {len(train_texts):,} training questions", flush=True)
+    train = cache.get(
+        embedder.name, dataset.name, "train", train_texts, lambda texts: embedder.encode_passages(texts, progress=True)
+    )
+    started = time.perf_counter()
+    index = FaissIndex(train.vectors.shape[1])
+    index.add(train.vectors)
+    build_seconds = train.seconds + time.perf_counter() - started
+    train_labels = [example.label for example in dataset.train]
+
+    def predictions(split: str) -> list[Prediction]:
+        texts = [example.text for example in dataset.split(split)]
+        encoded = cache.get(
+            embedder.name, dataset.name, split, texts, lambda t: _encode_queries(embedder, t, f"Encoding {split}")
+        )
+        scores, ids = index.search(encoded.vectors, 1)
+        return [
+            Prediction(train_labels[int(row)], float(value)) for value, row in zip(scores[:, 0], ids[:, 0], strict=True)
+        ]
+
+    evaluation = evaluate(
+        [e.label for e in dataset.val], predictions("val"), [e.label for e in dataset.test], predictions("test"),
+        dataset.oos_label,
+    )  # fmt: skip
+    test_texts = [example.text for example in dataset.test]
+    rng = random.Random(0)  # noqa: S311 - a reproducible sample, not a secret
+    sample = sorted(rng.sample(range(len(test_texts)), min(latency_sample, len(test_texts))))
+    latencies = time_queries(
+        [test_texts[i] for i in sample], lambda text: index.search(embedder.encode_queries([text]), 1)
+    )
+    choice = evaluation.choice
+    objective = f" (value on validation {100 * choice.objective:.2f}%)" if choice.objective is not None else ""
+    setup = [
+        f"Dataset: {dataset.name} from `{dataset.source}`: {dataset.summary()}.",
+        *dataset.notes,
+        f"Model: `{embedder.name}` through `knowledge_base.SentenceTransformerEmbedder` (passages for the indexed "
+        "questions, queries for validation and test) and `knowledge_base.index.FaissIndex` (inner product = cosine).",
+        "Prediction: the label of the nearest training question; its cosine similarity is the confidence. A query "
+        f"counts as out-of-scope when that label is `{dataset.oos_label}` or the similarity is below the threshold "
+        f"chosen on validation as the one that maximises {THRESHOLD_CRITERION}. Nothing is chosen on test.",
+        "Train s: encoding the training questions plus building the index"
+        + (" (encoding time recorded when the cached vectors were computed)." if train.cached else "."),
+        f"Latency: {len(sample)} test queries (a seeded sample) each encoded and searched alone. The scores use "
+        "vectors encoded in batches, which differ from one-at-a-time vectors only by rounding (about 1e-7).",
+    ]
+    return BenchmarkResult(
+        dataset=dataset.name,
+        kind="retrieval",
+        title=f"{dataset.name}: knowledge-base engine as an FAQ matcher",
+        rows=classifier_rows(FAQ_SYSTEM, evaluation, build_seconds, latencies),
+        setup=setup,
+        notes=[f"Threshold: {choice.reason}{objective}."],
+    )
+
+
+def run_kb_benchmark(
+    embedder: Embedder,
+    content_dir: Path,
+    labelled_path: Path,
+    unanswerable_path: Path,
+    work_dir: Path,
+    min_score: float,
+) -> BenchmarkResult:
+    """Top-1, recall@3 and MRR of the knowledge base on the labelled help-centre questions, beside BM25.
+
+    Args:
+        embedder: the project's embedder.
+        content_dir: the articles.
+        labelled_path: YAML list of {question, article}.
+        unanswerable_path: YAML list of questions the articles cannot answer.
+        work_dir: where the index is built (always rebuilt, so its build time is measured).
+        min_score: the knowledge base's confidence threshold (from settings).
+    """
+    labelled = read_labelled(labelled_path)
+    unanswerable = read_unanswerable(unanswerable_path)
+    articles = load_articles(content_dir)
+    kb = KnowledgeBase(embedder, index_dir=work_dir / "kb-index", content_dir=content_dir, min_score=min_score)
+    print(f"Knowledge base: {len(articles)} articles, {len(labelled)} labelled questions", flush=True)
+    build = kb.build(force=True, progress=True)
+    questions = [question for question, _ in labelled]
+    gold = [article for _, article in labelled]
+    latencies = time_queries(questions, kb.search)  # the production call: top_k articles
+    rankings, confident = [], 0
+    for question in tqdm(questions, desc="Ranking all articles", unit="question"):
+        result = kb.search(question, k=len(articles))
+        rankings.append([passage.article_id for passage in result.passages])
+        confident += result.confident
+    refused = [not kb.search(question, k=1).confident for question in unanswerable]
+    kb_scores = ranking_scores(rankings, gold, k=3)
+
+    bm25_started = time.perf_counter()
+    bm25 = BM25Articles(articles)
+    bm25_seconds = time.perf_counter() - bm25_started
+    bm25_latencies = time_queries(questions, bm25.rank)
+    bm25_scores = ranking_scores([bm25.rank(question) for question in questions], gold, k=3)
+
+    p50, p95 = latency_summary(latencies)
+    b50, b95 = latency_summary(bm25_latencies)
+    rows = [
+        Row(KB_SYSTEM, "this run", {
+            "top1": kb_scores.top1, "recall_at_3": kb_scores.recall_at_k, "mrr": kb_scores.mrr,
+            "unanswerable_refused": 100 * sum(refused) / len(refused), "train_seconds": build.seconds,
+            "latency_p50_ms": p50, "latency_p95_ms": p95,
+        }),
+        Row(BM25_SYSTEM, "this run", {
+            "top1": bm25_scores.top1, "recall_at_3": bm25_scores.recall_at_k, "mrr": bm25_scores.mrr,
+            "train_seconds": bm25_seconds, "latency_p50_ms": b50, "latency_p95_ms": b95,
+        }),
+    ]  # fmt: skip
+    setup = [
+        f"Questions: {len(labelled)} labelled (`{labelled_path.name}`, one right article each) and "
+        f"{len(unanswerable)} unanswerable (`{unanswerable_path.name}`); {len(articles)} articles in "
+        f"`{content_dir.name}/`, {build.chunks} chunks.",
+        f"Knowledge base: `knowledge_base.KnowledgeBase` with `{embedder.name}` and FAISS, index rebuilt for this "
+        f"run (Train s). Ranking: every article by its best chunk; MRR counts a miss as 0.",
+        f"Unanswerable refused %: share of unanswerable questions whose best score is below the settings' "
+        f"kb_min_score {min_score:.2f}; on the labelled questions it answered confidently "
+        f"{100 * confident / len(questions):.1f}% of the time.",
+        "BM25: `rank_bm25.BM25Okapi` over the same chunk texts the embedder sees, lower-cased [a-z0-9]+ tokens, no "
+        "stemming or stop words; an article scores its best chunk. It has no calibrated threshold, so no refusals.",
+        "Latency: each labelled question searched alone, as the bot does (knowledge base: top_k articles).",
+    ]
+    return BenchmarkResult(
+        dataset="keepwell",
+        kind="kb",
+        title="Keepwell help centre: knowledge-base retrieval on labelled questions",
+        rows=rows,
+        setup=setup,
+    )
+
+
+class BM25Articles:
+    """BM25 over article chunks; an article scores as its best chunk."""
+
+    def __init__(self, articles: Sequence[Article]) -> None:
+        from rank_bm25 import BM25Okapi
+
+        chunks = [chunk for article in articles for chunk in chunk_article(article)]
+        self._article_ids = [chunk.article_id for chunk in chunks]
+        self._bm25 = BM25Okapi([tokens(passage_text(chunk)) for chunk in chunks])
+
+    def rank(self, question: str) -> list[str]:
+        """Every article id, best first (ties by id)."""
+        best: dict[str, float] = {}
+        for article_id, value in zip(self._article_ids, self._bm25.get_scores(tokens(question)), strict=True):
+            best[article_id] = max(best.get(article_id, float("-inf")), float(value))
+        return sorted(best, key=lambda article_id: (-best[article_id], article_id))
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased runs of letters and digits: the simple tokeniser of the BM25 baseline."""
+    return _TOKEN.findall(text.lower())
+
+
+def time_queries(queries: Sequence[str], answer: Callable[[str], object]) -> list[float]:
+    """Milliseconds `answer` takes for each query alone, with a progress bar."""
+    timings = []
+    for query in tqdm(queries, desc="Timing queries one at a time", unit="query"):
+        started = time.perf_counter()
+        answer(query)
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def read_labelled(path: Path) -> list[tuple[str, str]]:
+    """The (question, article id) pairs of a labelled-questions YAML file.
+
+    Raises:
+        ValueError: the file is not a non-empty list of {question, article} mappings.
+    """
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(data, list) or not data:
+        raise ValueError(f"{path}: expected a non-empty YAML list")
+    pairs = []
+    for number, item in enumerate(data, start=1):
+        if not isinstance(item, dict) or not {"question", "article"} <= item.keys():
+            raise ValueError(f"{path}: item {number} must have 'question' and 'article'")
+        pairs.append((str(item["question"]), str(item["article"])))
+    return pairs
+
+
+def read_unanswerable(path: Path) -> list[str]:
+    """The questions of an unanswerable-questions YAML list."""
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(data, list) or not data or not all(isinstance(q, str) and q.strip() for q in data):
+        raise ValueError(f"{path}: expected a non-empty YAML list of questions")
+    return [str(question) for question in data]
+
+
+def _encode_queries(embedder: Embedder, texts: list[str], description: str) -> np.ndarray:
+    parts = []
+    with tqdm(total=len(texts), desc=description, unit="query") as bar:
+        for start in range(0, len(texts), QUERY_BATCH):
+            batch = texts[start : start + QUERY_BATCH]
+            parts.append(embedder.encode_queries(batch))
+            bar.update(len(batch))
+    return np.concatenate(parts) if parts else np.zeros((0, embedder.dimension), dtype=np.float32)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "unnamed"

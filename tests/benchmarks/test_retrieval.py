@@ -1,0 +1,112 @@
+"""Retrieval benchmarks with the knowledge-base tests' fake embedder: FAQ matching, the KB rows, BM25, the cache."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.datasets import Dataset, Example
+from benchmarks.retrieval import BM25Articles, EmbeddingCache, run_faq_benchmark, run_kb_benchmark, tokens
+from knowledge_base.documents import load_articles
+from tests.knowledge_base.conftest import FakeEmbedder, article_text
+
+
+def _dataset() -> Dataset:
+    train = [
+        Example("reset my password please", "reset"),
+        Example("forgot password reset link", "reset"),
+        Example("cancel my subscription today", "cancel"),
+        Example("stop subscription cancel plan", "cancel"),
+        Example("weather forecast tomorrow rain", "oos"),
+    ]
+    val = [Example("password reset", "reset"), Example("cancel subscription", "cancel"), Example("zebra lemon", "oos")]
+    test = [
+        Example("reset password", "reset"),
+        Example("cancel plan", "cancel"),
+        Example("purple giraffe", "oos"),
+        Example("rain forecast", "oos"),
+    ]
+    return Dataset("toy", train, val, test, oos_label="oos", source="memory")
+
+
+def test_faq_benchmark_matches_nearest_question_and_rejects_unrelated(tmp_path: Path) -> None:
+    result = run_faq_benchmark(_dataset(), FakeEmbedder(), tmp_path, latency_sample=3)
+
+    first = result.rows[0]
+    assert result.kind == "retrieval" and result.dataset == "toy"
+    assert first.values["in_scope_accuracy"] == pytest.approx(100.0)
+    assert first.values["oos_recall"] == pytest.approx(100.0)  # one by the oos class, one by the threshold
+    assert first.values["threshold"] is not None
+    assert first.values["latency_p50_ms"] is not None
+    assert any("nearest training question" in line for line in result.setup)
+
+
+def test_embedding_cache_encodes_once_per_texts(tmp_path: Path) -> None:
+    cache = EmbeddingCache(tmp_path)
+    calls: list[list[str]] = []
+
+    def encode(texts: list[str]) -> np.ndarray:
+        calls.append(texts)
+        return np.ones((len(texts), 4), dtype=np.float32)
+
+    first = cache.get("model/a", "toy", "train", ["x", "y"], encode)
+    second = cache.get("model/a", "toy", "train", ["x", "y"], encode)
+    cache.get("model/a", "toy", "train", ["x", "z"], encode)
+
+    assert not first.cached and second.cached
+    assert np.array_equal(first.vectors, second.vectors)
+    assert second.seconds == pytest.approx(first.seconds)
+    assert len(calls) == 2
+
+
+@pytest.fixture
+def help_centre(tmp_path: Path) -> tuple[Path, Path, Path]:
+    content = tmp_path / "content"
+    articles = {
+        ("billing", "invoices"): ("Download invoices", "Find invoice PDF files.\n\n## Address\nBilling address."),
+        ("billing", "cancel"): ("Cancel subscription", "Owners cancel the plan.\n\n## Refunds\nNo refunds."),
+        ("admin", "sso"): ("Single sign-on", "Configure SAML single sign-on for your identity provider."),
+    }
+    for (category, slug), (title, body) in articles.items():
+        path = content / category / f"{slug}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(article_text(title, body), encoding="utf-8")
+    labelled = tmp_path / "labelled.yml"
+    labelled.write_text(
+        "- {question: where is my invoice pdf, article: billing/invoices}\n"
+        "- {question: cancel the plan, article: billing/cancel}\n"
+        "- {question: saml sign-on setup, article: admin/sso}\n",
+        encoding="utf-8",
+    )
+    unanswerable = tmp_path / "unanswerable.yml"
+    unanswerable.write_text("- what is the capital of peru\n", encoding="utf-8")
+    return content, labelled, unanswerable
+
+
+def test_kb_benchmark_reports_the_knowledge_base_beside_bm25(
+    tmp_path: Path, help_centre: tuple[Path, Path, Path]
+) -> None:
+    content, labelled, unanswerable = help_centre
+
+    result = run_kb_benchmark(FakeEmbedder(), content, labelled, unanswerable, tmp_path / "work", min_score=0.3)
+
+    kb, bm25 = result.rows
+    assert kb.system.startswith("Keepwell knowledge base") and bm25.system.startswith("BM25")
+    assert kb.values["top1"] == pytest.approx(100.0) and kb.values["mrr"] == pytest.approx(1.0)
+    assert kb.values["unanswerable_refused"] == pytest.approx(100.0)
+    assert bm25.values["top1"] == pytest.approx(100.0)
+    assert "unanswerable_refused" not in bm25.values
+    assert (tmp_path / "work" / "kb-index").is_dir()
+
+
+def test_bm25_ranks_every_article_by_its_best_chunk(help_centre: tuple[Path, Path, Path]) -> None:
+    content, _, _ = help_centre
+
+    ranking = BM25Articles(load_articles(content)).rank("refunds after I cancel")
+
+    assert ranking[0] == "billing/cancel"
+    assert sorted(ranking) == ["admin/sso", "billing/cancel", "billing/invoices"]
+
+
+def test_tokens_are_lower_cased_words_and_numbers() -> None:
+    assert tokens("Reset 2FA, then SSO-login!") == ["reset", "2fa", "then", "sso", "login"]
