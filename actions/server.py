@@ -2,6 +2,7 @@
 
 import logging
 import os
+from functools import lru_cache
 
 from rasa_sdk.endpoint import create_app
 from rasa_sdk.executor import ActionExecutor
@@ -14,6 +15,16 @@ from actions.settings import get_settings
 logger = logging.getLogger(__name__)
 
 
+@lru_cache
+def _knowledge_base_summary() -> str:
+    """Computed once: the health check polls `/ready`, and the loaded index never changes while serving.
+
+    `stats()` re-reads and hashes every article, so calling it per poll would be repeated I/O for nothing.
+    """
+    stats = services.knowledge_base().stats()  # raises until the index is loaded; errors are not cached
+    return f"{stats['articles']} articles, {stats['chunks']} passages, model {stats['model']}"
+
+
 def build_app() -> Sanic:
     """rasa-sdk's app serving every action in this package, with readiness reported at `/ready`."""
     executor = ActionExecutor()
@@ -23,12 +34,9 @@ def build_app() -> Sanic:
     @app.get("/ready")
     async def ready(_request: Request) -> response.HTTPResponse:
         try:
-            stats = services.knowledge_base().stats()
+            detail = _knowledge_base_summary()
         except Exception as error:  # reported, not raised: readiness must always answer
             return response.json({"knowledge_base": {"ready": False, "detail": str(error)}}, status=503)
-        if not stats.get("ready"):
-            return response.json({"knowledge_base": {"ready": False, "detail": "index not loaded"}}, status=503)
-        detail = f"{stats['articles']} articles, {stats['chunks']} passages, model {stats['model']}"
         return response.json({"knowledge_base": {"ready": True, "detail": detail}})
 
     return app
