@@ -16,6 +16,7 @@ PY := $(APP_ENV)/bin/python
 RASA := $(RASA_ENV)/bin/rasa
 MODEL := models/keepwell.tar.gz
 BOT_DATA := config.yml domain.yml $(shell find bot -name '*.yml' 2>/dev/null)
+BOT_NLU := $(shell find bot/nlu -name '*.yml' 2>/dev/null)
 # `make` runs the demo: seeded customers, demo secrets. A deployment sets KEEPWELL_DEMO_MODE=false and real secrets.
 export KEEPWELL_DEMO_MODE ?= true
 export HF_HUB_OFFLINE := 1
@@ -50,14 +51,16 @@ $(RASA_ENV)/.ready:
 
 setup: $(APP_ENV)/.ready $(RASA_ENV)/.ready ## create both environments (reused while requirements are unchanged)
 
-# The Rasa pipeline's MiniLM featurizer reads this ONNX export; re-exported only when it is out of date.
+# The Rasa pipeline's MiniLM featurizer reads this ONNX export of the encoder fine-tuned on bot/nlu; nlu.finetune
+# skips the work when the export already matches the examples and settings.
 ENCODER := data/encoder/manifest.json
-$(ENCODER): nlu/export.py nlu/encoder.py | $(APP_ENV)/.ready
-	$(PY) -m nlu.export --out data/encoder
+$(ENCODER): $(BOT_NLU) nlu/finetune.py nlu/export.py nlu/encoder.py | $(APP_ENV)/.ready
+	$(PY) -m nlu.finetune --data bot/nlu --out data/encoder
+	@touch $@
 
-encoder: $(ENCODER) ## export the embedding model to ONNX for the Rasa featurizer
+encoder: $(ENCODER) ## fine-tune the embedding model on the bot's intents and export it to ONNX for Rasa
 
-$(MODEL): $(BOT_DATA) $(ENCODER) nlu/featurizer.py | $(RASA_ENV)/.ready
+$(MODEL): $(BOT_DATA) $(ENCODER) nlu/featurizer.py nlu/classifier.py | $(RASA_ENV)/.ready
 	$(RASA) train --data bot --config config.yml --domain domain.yml --out models --fixed-model-name keepwell
 
 train: $(MODEL) ## train the Rasa model when its data changed

@@ -12,7 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-THRESHOLD_CRITERION = "the mean of in-scope accuracy and out-of-scope recall on validation"
+# A support bot that says "I don't know" to a question it could answer loses more than one that tries to answer an
+# off-topic question, so rejection may cost only this much in-scope accuracy on validation.
+MAX_IN_SCOPE_LOSS = 0.5
+THRESHOLD_CRITERION = (
+    f"the highest out-of-scope recall on validation that costs at most {MAX_IN_SCOPE_LOSS} points of in-scope "
+    "accuracy there"
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,13 @@ class ThresholdChoice:
     threshold: float | None
     objective: float | None
     reason: str
+
+    @property
+    def note(self) -> str:
+        """One sentence for a report: why this threshold, and what it caught on validation."""
+        if self.objective is None:
+            return f"Threshold: {self.reason}."
+        return f"Threshold: {self.reason} (out-of-scope recall on validation {100 * self.objective:.2f}%)."
 
 
 @dataclass(frozen=True)
@@ -103,14 +116,20 @@ def macro_f1(gold: Sequence[str], predicted: Sequence[str]) -> float:
     return sum(f1) / len(f1)
 
 
-def choose_threshold(gold: Sequence[str], predictions: Sequence[Prediction], oos_label: str) -> ThresholdChoice:
-    """The confidence threshold that maximises the mean of in-scope accuracy and out-of-scope recall on `gold`.
+def choose_threshold(
+    gold: Sequence[str], predictions: Sequence[Prediction], oos_label: str, max_in_scope_loss: float = MAX_IN_SCOPE_LOSS
+) -> ThresholdChoice:
+    """The confidence threshold with the highest out-of-scope recall on `gold` among those that lose at most
+    `max_in_scope_loss` points of in-scope accuracy against no threshold.
 
-    Every distinct confidence is tried (as the midpoint below it), plus no threshold; ties go to the lower
-    threshold. Without out-of-scope queries in `gold` a threshold can only hurt, so none is chosen.
+    Every distinct confidence is tried (as the midpoint below it), plus no threshold; among equal recalls the lowest
+    threshold wins, so nothing is rejected that need not be. Without out-of-scope queries in `gold` a threshold can
+    only hurt, so none is chosen. `objective` is the out-of-scope recall on `gold`, in [0, 1].
     """
     if len(gold) != len(predictions):
         raise ValueError(f"{len(gold)} gold labels but {len(predictions)} predictions")
+    if max_in_scope_loss < 0:
+        raise ValueError("max_in_scope_loss must not be negative")
     is_oos = np.array([g == oos_label for g in gold], dtype=bool)
     if not is_oos.any():
         return ThresholdChoice(None, None, "validation has no out-of-scope queries, so no threshold is applied")
@@ -127,14 +146,20 @@ def choose_threshold(gold: Sequence[str], predictions: Sequence[Prediction], oos
     distinct = np.unique(confidence)
     cut = np.searchsorted(confidence, distinct, side="left")  # rejected prefix length for t = each distinct value
     in_scope_total, oos_total = int((~is_oos).sum()), int(is_oos.sum())
-    in_scope_accuracy = (right_in_scope.sum() - lost_in_scope[cut]) / in_scope_total
-    oos_recall = ((is_oos & predicted_oos).sum() + caught_oos[cut]) / oos_total
-    objective = (in_scope_accuracy + oos_recall) / 2
-    best = int(np.argmax(objective))  # the first maximum: the lowest threshold; index 0 rejects nothing
+    # Counts, not percentages, decide feasibility, so float rounding cannot let one extra loss through.
+    lost = lost_in_scope[cut]
+    allowed = math.floor(max_in_scope_loss / 100 * in_scope_total + 1e-9)
+    caught = (is_oos & predicted_oos).sum() + caught_oos[cut]
+    recall = np.where(lost <= allowed, caught, -1)
+    best = int(np.argmax(recall))  # the first maximum: the lowest threshold; index 0 rejects nothing
+    objective = float(recall[best] / oos_total)
     if best == 0:
-        return ThresholdChoice(None, float(objective[0]), f"no threshold maximises {THRESHOLD_CRITERION}")
+        reason = f"no threshold that costs at most {max_in_scope_loss} points of in-scope accuracy catches more"
+        return ThresholdChoice(None, objective, reason + " out-of-scope queries on validation")
     threshold = float((distinct[best - 1] + distinct[best]) / 2)
-    return ThresholdChoice(threshold, float(objective[best]), f"maximises {THRESHOLD_CRITERION}")
+    loss = 100 * int(lost[best]) / in_scope_total
+    reason = f"{THRESHOLD_CRITERION.replace('the ', 'gives the ', 1)}; it costs {loss:.2f} points there"
+    return ThresholdChoice(threshold, objective, reason)
 
 
 def evaluate(

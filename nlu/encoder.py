@@ -56,6 +56,8 @@ class EncoderManifest:
     parity_min_cosine: float | None = None
     pooling: str = "mean"
     normalized: bool = True
+    # Set by `nlu.finetune`: what the model was tuned on and how (a fingerprint of it decides whether to redo it).
+    fine_tuning: dict[str, Any] | None = None
     format_version: int = FORMAT_VERSION
 
 

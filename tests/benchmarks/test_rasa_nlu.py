@@ -11,6 +11,7 @@ from benchmarks.datasets import Dataset, Example
 from benchmarks.rasa_nlu import (
     RasaEnvironment,
     RasaError,
+    config_with_encoder,
     config_with_epochs,
     intent_names,
     nlu_yaml,
@@ -70,6 +71,20 @@ def test_config_with_epochs_refuses_nonsense() -> None:
         config_with_epochs("epochs: 5\n", 0)
     with pytest.raises(ValueError, match="no `epochs:`"):
         config_with_epochs("pipeline: []\n", 3)
+
+
+def test_config_with_encoder_points_the_featurizer_at_the_tuned_encoder(tmp_path: Path) -> None:
+    config = (ROOT / "config.yml").read_text(encoding="utf-8")
+    encoder = tmp_path / "with space" / "encoder"
+
+    changed = yaml.safe_load(config_with_encoder(config, encoder))
+
+    featurizers = [c for c in changed["pipeline"] if c["name"] == "nlu.featurizer.MiniLMFeaturizer"]
+    assert [c["model_dir"] for c in featurizers] == [str(encoder)]
+    others = [c for c in changed["pipeline"] if c["name"] != "nlu.featurizer.MiniLMFeaturizer"]
+    assert others == [c for c in yaml.safe_load(config)["pipeline"] if c["name"] != "nlu.featurizer.MiniLMFeaturizer"]
+    with pytest.raises(ValueError, match="no `model_dir:`"):
+        config_with_encoder("pipeline: []\n", encoder)
 
 
 def test_pipeline_summary_names_components_with_their_options() -> None:

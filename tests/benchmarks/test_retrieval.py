@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from benchmarks.datasets import Dataset, Example
-from benchmarks.retrieval import BM25Articles, EmbeddingCache, run_faq_benchmark, run_kb_benchmark, tokens
+from benchmarks.retrieval import (
+    BM25Articles,
+    EmbeddingCache,
+    reciprocal_rank_fusion,
+    run_faq_benchmark,
+    run_kb_benchmark,
+    tokens,
+)
 from knowledge_base.documents import load_articles
 from tests.knowledge_base.conftest import FakeEmbedder, article_text
 
@@ -90,8 +97,9 @@ def test_kb_benchmark_reports_the_knowledge_base_beside_bm25(
 
     result = run_kb_benchmark(FakeEmbedder(), content, labelled, unanswerable, tmp_path / "work", min_score=0.3)
 
-    kb, bm25 = result.rows
+    kb, bm25, hybrid = result.rows
     assert kb.system.startswith("Keepwell knowledge base") and bm25.system.startswith("BM25")
+    assert "reciprocal rank fusion" in hybrid.system and hybrid.values["top1"] == pytest.approx(100.0)
     assert kb.values["top1"] == pytest.approx(100.0) and kb.values["mrr"] == pytest.approx(1.0)
     assert kb.values["unanswerable_refused"] == pytest.approx(100.0)
     assert bm25.values["top1"] == pytest.approx(100.0)
@@ -106,6 +114,15 @@ def test_bm25_ranks_every_article_by_its_best_chunk(help_centre: tuple[Path, Pat
 
     assert ranking[0] == "billing/cancel"
     assert sorted(ranking) == ["admin/sso", "billing/cancel", "billing/invoices"]
+
+
+def test_reciprocal_rank_fusion_rewards_items_ranked_well_by_both() -> None:
+    dense = ["a", "b", "c"]
+    lexical = ["b", "c", "a", "d"]
+
+    # b: 1/62 + 1/61 beats a: 1/61 + 1/63 and c: 1/63 + 1/62; d, in one ranking only, comes last.
+    assert reciprocal_rank_fusion([dense, lexical], k=60) == ["b", "a", "c", "d"]
+    assert reciprocal_rank_fusion([dense]) == dense
 
 
 def test_tokens_are_lower_cased_words_and_numbers() -> None:

@@ -81,7 +81,8 @@ def test_smoke_nlu_benchmark_trains_rasa_and_writes_a_report(rasa_bin: str, tmp_
     ] or [row["System"] for row in rows] == ["Keepwell Rasa NLU (config.yml)"]
     assert {"In-scope acc. %", "OOS recall %", "Macro F1 %", "nlu_fallback %", "Threshold"} <= rows[0].keys()
     text = report.read_text(encoding="utf-8")
-    assert "Every `epochs:` in the config was set to 1" in text
+    assert "every `epochs:` in the config and the encoder's fine-tuning set to 1" in text
+    assert "`python -m nlu.finetune` tunes the sentence encoder on the train split" in text
     assert "nlu_fallback" in text and "chosen on validation" in text
 
 

@@ -30,7 +30,7 @@ def sentence_transformer(model_path: Path) -> SentenceTransformer:
     return SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def rasa_python(request: pytest.FixtureRequest) -> Path:
     """The Python of the Rasa environment, next to the `--rasa-bin` executable. Fails (never skips) without it."""
     rasa_bin = request.config.getoption("--rasa-bin")

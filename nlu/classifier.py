@@ -1,0 +1,203 @@
+"""`SentenceIntentClassifier`: logistic regression over a message's dense sentence vector and its TF-IDF words.
+
+Used in config.yml as `- name: nlu.classifier.SentenceIntentClassifier`, after `nlu.featurizer.MiniLMFeaturizer` (the
+dense sentence vector, from the encoder fine-tuned on the bot's intents by `python -m nlu.finetune`) and a
+`CountVectorsFeaturizer` (word counts). It is SetFit's second stage (Tunstall et al. 2022: a contrastively tuned
+sentence encoder, then a logistic-regression head), with the words beside the vector: on CLINC150's validation split
+the words add about half a point of in-scope accuracy. Word counts are turned into sublinear, L2-normalised TF-IDF
+first, so a long message's counts do not drown the unit-length sentence vector.
+
+Against DIET on the same features it trains in seconds instead of minutes (CLINC150: 15k examples, 151 intents) and
+its probabilities rank out-of-scope queries lower; see benchmarks/results/.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import scipy.sparse
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+from rasa.shared.exceptions import InvalidConfigException
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+logger = logging.getLogger(__name__)
+
+_MODEL_FILE = "sentence_intent_classifier.skops"
+# skops loads only types it knows to be safe; scikit-learn 1.1's TfidfTransformer keeps its IDF weights in this one.
+_TRUSTED_TYPES = ["scipy.sparse._csr.csr_matrix"]
+_NO_INTENT = {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0}
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class SentenceIntentClassifier(IntentClassifier, GraphComponent):
+    """Predicts the intent and a ranking of intents with probabilities that sum to 1 over all intents."""
+
+    @classmethod
+    def required_components(cls) -> list[type]:
+        """The dense sentence vector is required; sparse word features are used when a featurizer adds them."""
+        return [DenseFeaturizer]
+
+    @staticmethod
+    def required_packages() -> list[str]:
+        """Python packages the component imports."""
+        return ["sklearn", "skops"]
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """`C`: inverse regularisation (higher fits the training examples more closely); `sparse_weight`: how much
+        the TF-IDF words count beside the sentence vector (0 ignores them); `ranking_length`: intents reported in
+        `intent_ranking` (0: all)."""
+        return {"C": 10.0, "sparse_weight": 1.0, "max_iter": 1000, "ranking_length": 10, "random_seed": 42}
+
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> None:
+        """Rejects settings that would fail only after featurizing the whole training set."""
+        for key, minimum in (("C", 0.0), ("sparse_weight", None)):
+            value = config.get(key)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise InvalidConfigException(f"{cls.__name__}: '{key}' must be a non-negative number, got {value!r}")
+            if minimum is not None and value <= minimum:
+                raise InvalidConfigException(f"{cls.__name__}: '{key}' must be positive, got {value!r}")
+        for key in ("max_iter", "ranking_length"):
+            value = config.get(key)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise InvalidConfigException(f"{cls.__name__}: '{key}' must be a non-negative integer, got {value!r}")
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> SentenceIntentClassifier:
+        """Creates an untrained component (see `GraphComponent.create`)."""
+        cls.validate_config(config)
+        return cls(config, model_storage, resource)
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: dict[str, Any] | None = None,
+    ) -> None:
+        self._config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        # {"classifier": fitted estimator, "tfidf": fitted TfidfTransformer or None}; None until trained.
+        self._model = model
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Fits TF-IDF weights and the logistic regression on every example that has an intent and text."""
+        from sklearn.dummy import DummyClassifier
+        from sklearn.feature_extraction.text import TfidfTransformer
+        from sklearn.linear_model import LogisticRegression
+
+        examples = [m for m in training_data.intent_examples if m.get(INTENT) and m.get(TEXT)]
+        if not examples:
+            logger.warning(f"{type(self).__name__}: no intent examples to train on; it will predict no intent")
+            return self._resource
+        dense, sparse = self._features(examples)
+        tfidf = None
+        if sparse is not None and self._config["sparse_weight"] > 0:
+            tfidf = TfidfTransformer(sublinear_tf=True).fit(sparse)
+        labels = [m.get(INTENT) for m in examples]
+        if len(set(labels)) < 2:
+            # Logistic regression needs two classes; a one-intent bot always predicts that intent.
+            classifier: Any = DummyClassifier(strategy="most_frequent")
+        else:
+            classifier = LogisticRegression(
+                C=float(self._config["C"]), max_iter=self._config["max_iter"], random_state=self._config["random_seed"]
+            )
+        classifier.fit(self._matrix(dense, sparse, tfidf), labels)
+        self._model = {"classifier": classifier, "tfidf": tfidf}
+        self._persist()
+        return self._resource
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Sets `intent` and `intent_ranking` on each message; a message without features gets no intent."""
+        todo = [m for m in messages if m.get_dense_features(TEXT)[1] is not None]
+        featurized = {id(m) for m in todo}
+        for message in messages:
+            if self._model is None or id(message) not in featurized:
+                message.set(INTENT, dict(_NO_INTENT), add_to_output=True)
+                message.set("intent_ranking", [], add_to_output=True)
+        if self._model is None or not todo:
+            return messages
+        dense, sparse = self._features(todo)
+        classifier = self._model["classifier"]
+        probabilities = classifier.predict_proba(self._matrix(dense, sparse, self._model["tfidf"]))
+        intents = [str(label) for label in classifier.classes_]
+        ranking_length = self._config["ranking_length"] or len(intents)
+        for message, row in zip(todo, probabilities, strict=True):
+            order = np.argsort(-row, kind="stable")[:ranking_length]
+            ranking = [{INTENT_NAME_KEY: intents[i], PREDICTED_CONFIDENCE_KEY: float(row[i])} for i in order]
+            message.set(INTENT, ranking[0], add_to_output=True)
+            message.set("intent_ranking", ranking, add_to_output=True)
+        return messages
+
+    def _features(self, messages: list[Message]) -> tuple[np.ndarray, scipy.sparse.csr_matrix | None]:
+        """(messages, dimension) dense sentence vectors and (messages, vocabulary) sparse counts, or None without."""
+        dense_rows, sparse_rows = [], []
+        for message in messages:
+            dense = message.get_dense_features(TEXT)[1]
+            if dense is None:
+                raise InvalidConfigException(
+                    f"{type(self).__name__} needs dense sentence features: put a dense featurizer such as "
+                    "nlu.featurizer.MiniLMFeaturizer before it in the pipeline"
+                )
+            dense_rows.append(dense.features.reshape(1, -1))
+            sparse = message.get_sparse_features(TEXT)[1]
+            sparse_rows.append(sparse.features if sparse is not None else None)
+        if any(row is None for row in sparse_rows):
+            return np.vstack(dense_rows), None
+        return np.vstack(dense_rows), scipy.sparse.vstack(sparse_rows).tocsr()
+
+    def _matrix(self, dense: np.ndarray, sparse: scipy.sparse.csr_matrix | None, tfidf: Any) -> Any:
+        if tfidf is None or sparse is None:
+            return dense
+        words = tfidf.transform(sparse) * float(self._config["sparse_weight"])
+        return scipy.sparse.hstack([scipy.sparse.csr_matrix(dense), words]).tocsr()
+
+    def _persist(self) -> None:
+        import skops.io
+
+        with self._model_storage.write_to(self._resource) as directory:
+            skops.io.dump(self._model, directory / _MODEL_FILE)
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> SentenceIntentClassifier:
+        """Loads the trained classifier; an untrained one (no intent examples) loads empty and predicts nothing."""
+        import skops.io
+
+        try:
+            with model_storage.read_from(resource) as directory:
+                path = directory / _MODEL_FILE
+                # Anything beyond skops' safe types and ours is refused: a tampered model fails here, not later.
+                untrusted = sorted(set(skops.io.get_untrusted_types(file=path)) - set(_TRUSTED_TYPES))
+                if untrusted:
+                    raise InvalidConfigException(f"{path} holds types that are not trusted: {untrusted}")
+                model = skops.io.load(path, trusted=_TRUSTED_TYPES)
+        except InvalidConfigException:  # a ValueError too, but not the one below
+            raise
+        except ValueError:  # Rasa's storage raises this when the component persisted nothing
+            logger.debug(f"{cls.__name__}: no trained model in {resource.name}; it will predict no intent")
+            model = None
+        return cls(config, model_storage, resource, model)
