@@ -1,9 +1,10 @@
 """The MiniLM sentence encoder run from its ONNX export: numpy, onnxruntime and tokenizers only, no torch, no Rasa.
 
 It reproduces sentence-transformers' all-MiniLM-L6-v2 pipeline (word pieces truncated to `max_seq_length`, BERT,
-mean pooling over the attention mask, L2 normalisation), so its vectors match the knowledge base's embedder to
-float precision. The directory it reads is written by `python -m nlu.export`; this module must keep working on
-Python 3.10 with numpy 1.23 (the Rasa environment) as well as on Python 3.11 with numpy 2.
+mean pooling over the attention mask, L2 normalisation), so its vectors match sentence-transformers' for the same
+weights to float precision. The directory it reads is written by `python -m nlu.finetune` (the bot's tuned model) or
+`python -m nlu.export` (any model as it is). This module must keep working on Python 3.10 with numpy 1.23 (the Rasa
+environment) as well as on Python 3.11 with numpy 2.
 """
 
 from __future__ import annotations
@@ -111,7 +112,8 @@ def read_manifest(model_dir: Path) -> EncoderManifest:
     path = Path(model_dir) / MANIFEST_FILE
     if not path.is_file():
         raise EncoderNotFoundError(
-            f"no exported sentence encoder in {model_dir}; create it with `python -m nlu.export --out {model_dir}`"
+            f"no exported sentence encoder in {model_dir}; create it with `make encoder` (the bot's tuned encoder) or "
+            f"`python -m nlu.export --out {model_dir}` (the stock model)"
         )
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
@@ -122,7 +124,7 @@ def read_manifest(model_dir: Path) -> EncoderManifest:
     if manifest.format_version != FORMAT_VERSION:
         raise EncoderError(
             f"encoder in {model_dir} has format version {manifest.format_version}, expected {FORMAT_VERSION}; "
-            f"re-export it with `python -m nlu.export --out {model_dir} --force`"
+            "rebuild it with `make encoder`"
         )
     if manifest.pooling != "mean" or not manifest.normalized:
         raise EncoderError(
@@ -140,7 +142,7 @@ class OnnxSentenceEncoder:
     onnxruntime session may be run concurrently.
 
     Args:
-        model_dir: a directory written by `python -m nlu.export` (model.onnx, tokenizer.json, manifest.json).
+        model_dir: a directory written by `nlu.finetune` or `nlu.export` (model.onnx, tokenizer.json, manifest.json).
         threads: onnxruntime intra-op threads; by default the usable cores, at most 4.
     """
 
@@ -248,9 +250,7 @@ class OnnxSentenceEncoder:
         model_path, tokenizer_path = self.model_dir / MODEL_FILE, self.model_dir / TOKENIZER_FILE
         for path in (model_path, tokenizer_path):
             if not path.is_file():
-                raise EncoderNotFoundError(
-                    f"{path} is missing; re-export with `python -m nlu.export --out {self.model_dir} --force`"
-                )
+                raise EncoderNotFoundError(f"{path} is missing; rebuild the encoder with `make encoder`")
         tokenizer = Tokenizer.from_file(str(tokenizer_path))
         # tokenizer.json ships with fixed padding to 128 and truncation at 128; sentence-transformers truncates at
         # max_seq_length and pads each batch to its longest text, which `_forward` does itself.

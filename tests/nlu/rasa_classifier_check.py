@@ -11,8 +11,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import scipy.sparse
+import skops.io
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
 from rasa.shared.exceptions import InvalidConfigException
+from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.training_data.features import Features
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.shared.utils.common import class_from_module_path
 
 CLASSIFIER = "nlu.classifier.SentenceIntentClassifier"
@@ -105,6 +114,52 @@ def _config_errors() -> dict[str, str]:
     return errors
 
 
+def _message(text: str, dense: list[float], words: list[int] | None, intent: str | None = None) -> Message:
+    """A message with hand-made sentence features, as the featurizers would add them."""
+    message = Message(data={TEXT: text, **({INTENT: intent} if intent else {})})
+    message.add_features(Features(np.array([dense], dtype=np.float32), "sentence", TEXT, "dense"))
+    if words is not None:
+        message.add_features(Features(scipy.sparse.coo_matrix([words], dtype=np.float32), "sentence", TEXT, "words"))
+    return message
+
+
+def _feature_edge_cases(work_dir: Path) -> dict[str, Any]:
+    """Messages without word features beside ones with them, a changed vocabulary, and damaged model files."""
+    classifier = class_from_module_path(CLASSIFIER)
+    (work_dir / "storage").mkdir()
+    storage = LocalModelStorage(work_dir / "storage")
+    component = classifier(classifier.get_default_config(), storage, Resource("clf"))
+    training = [
+        *(_message(f"a{i}", [1.0, 0.1 * i], [1, 0, 0], "left") for i in range(4)),
+        *(_message(f"b{i}", [0.1 * i, 1.0], [0, 1, 0], "right") for i in range(4)),
+    ]
+    component.train(TrainingData(training))
+    batch = [
+        _message("x", [1.0, 0.0], [1, 0, 0]),
+        _message("y", [0.0, 1.0], None),
+        _message("z", [0.9, 0.1], [1, 0, 0]),
+    ]
+    component.process(batch)
+    report: dict[str, Any] = {"mixed_batch": [m.get(INTENT)["name"] for m in batch]}
+    try:
+        component.process([_message("w", [1.0, 0.0], [1, 0, 0, 1])])
+    except InvalidConfigException as error:
+        report["changed_vocabulary"] = str(error)
+
+    from nlu.classifier import _read_model
+
+    damaged = work_dir / "damaged.skops"
+    damaged.write_bytes(b"not a skops file")
+    foreign = work_dir / "foreign.skops"
+    skops.io.dump({"weights": [1, 2, 3]}, foreign)
+    for name, path in {"damaged_file": damaged, "foreign_file": foreign}.items():
+        try:
+            _read_model(path)
+        except InvalidConfigException as error:
+            report[name] = str(error)
+    return report
+
+
 def main() -> None:
     encoder_dir, work_dir = Path(sys.argv[1]), Path(sys.argv[2])
     classifier = class_from_module_path(CLASSIFIER)
@@ -117,6 +172,7 @@ def main() -> None:
         "shipped": _train_and_parse(work_dir, "shipped", _config(encoder_dir), DATA),
         "dense_only": _train_and_parse(work_dir, "dense", _config(encoder_dir, "sparse_weight: 0"), DATA),
         "one_intent": _train_and_parse(work_dir, "one", _config(encoder_dir), ONE_INTENT),
+        "edge_cases": _feature_edge_cases(work_dir),
     }
     print(json.dumps(report))
 

@@ -70,11 +70,27 @@ def test_the_ranking_is_a_probability_distribution_best_first(report: dict[str, 
         assert report["shipped"][text]["intent"] == ranking[0]
 
 
-def test_a_message_without_words_gets_no_intent_instead_of_an_error(report: dict[str, Any]) -> None:
+def test_an_empty_message_gets_no_intent_instead_of_an_error(report: dict[str, Any]) -> None:
     parsed = report["shipped"][""]
     assert parsed["intent"]["name"] is None
     assert parsed["intent"]["confidence"] == 0.0
     assert parsed["ranking"] == []
+
+
+def test_a_message_without_word_features_is_classified_by_its_vector_alone(report: dict[str, Any]) -> None:
+    # The middle message has no word features; its neighbours' words must still count for them.
+    assert report["edge_cases"]["mixed_batch"] == ["left", "right", "left"]
+
+
+def test_a_changed_vocabulary_is_refused_with_advice(report: dict[str, Any]) -> None:
+    assert "trained on 3 word features but got 4" in report["edge_cases"]["changed_vocabulary"]
+    assert "train the model again" in report["edge_cases"]["changed_vocabulary"]
+
+
+def test_a_damaged_or_foreign_model_file_is_refused_by_name(report: dict[str, Any]) -> None:
+    assert "cannot load the intent classifier from" in report["edge_cases"]["damaged_file"]
+    assert "damaged.skops" in report["edge_cases"]["damaged_file"]
+    assert "does not hold a SentenceIntentClassifier model" in report["edge_cases"]["foreign_file"]
 
 
 def test_a_bot_with_one_intent_always_predicts_it(report: dict[str, Any]) -> None:
