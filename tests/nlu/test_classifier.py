@@ -3,41 +3,20 @@
 Rasa runs on Python 3.10, so `rasa_classifier_check.py` runs there (`--rasa-bin` locates it) and reports JSON.
 """
 
-import json
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.nlu.conftest import RasaCheck
+
 HERE = Path(__file__).resolve().parent
-REPO_ROOT = HERE.parents[1]
 CHECK_SCRIPT = HERE / "rasa_classifier_check.py"
 
 
 @pytest.fixture(scope="module")
-def report(rasa_python: Path, encoder_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    work = tmp_path_factory.mktemp("classifier")
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO_ROOT),
-        "RASA_TELEMETRY_ENABLED": "false",
-        "RASA_CACHE_DIRECTORY": str(work / "rasa-cache"),
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "HF_HUB_OFFLINE": "1",
-    }
-    done = subprocess.run(
-        [str(rasa_python), str(CHECK_SCRIPT), str(encoder_dir), str(work)],
-        cwd=work,  # not the repository: nothing may rely on its data/encoder or models
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, f"the Rasa-side check failed:\n{done.stderr[-4000:]}"
-    return json.loads(done.stdout.strip().splitlines()[-1])
+def report(run_rasa_check: RasaCheck, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return run_rasa_check(CHECK_SCRIPT, tmp_path_factory.mktemp("classifier"))
 
 
 def test_it_is_registered_as_a_trainable_intent_classifier(report: dict[str, Any]) -> None:
