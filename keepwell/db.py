@@ -1,14 +1,17 @@
-"""Database engine and sessions for the domain tables (SQLite by default, PostgreSQL when a URL is set)."""
+"""The app database: engines and sessions (SQLite by default, PostgreSQL when a URL is set), and bringing its schema
+to the migrations' head (`upgrade`) or refusing to run on an outdated one (`check_current`)."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from alembic import command
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
-from keepwell.models import Base
+from keepwell import migrations
 
 
 def make_engine(url: str) -> Engine:
@@ -16,21 +19,97 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5})
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
-
+        _on_connect_pragmas(engine, foreign_keys=True)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
 
-def create_tables(engine: Engine) -> None:
-    """Create any missing domain tables; existing tables and their rows are left alone."""
-    Base.metadata.create_all(engine)
+def _on_connect_pragmas(engine: Engine, *, foreign_keys: bool) -> None:
+    """WAL (readers never wait for the writer) and foreign keys on or off, on every new SQLite connection."""
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
+        cursor.close()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the app schema to `revision` (the latest by default): a new database, a v0.1 one (tables but no
+    migration history: stamped at the baseline first) or one already there (nothing happens).
+
+    One upgrader at a time: on PostgreSQL a transaction-level advisory lock, on SQLite the write lock of
+    `BEGIN IMMEDIATE`; the whole upgrade is one transaction, so a failure leaves the database as it was.
+    """
+    with _migration_transaction(engine) as connection:
+        cfg = migrations.config(connection)
+        if migrations.current(connection) is None:
+            already = migrations.unversioned_revision(connection)
+            if already is not None:
+                command.stamp(cfg, already)
+        command.upgrade(cfg, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the app database is at (None: never migrated)."""
+    with engine.connect() as connection:
+        return migrations.current(connection)
+
+
+def check_current(engine: Engine) -> None:
+    """Refuse to run on an app database the code's migrations have not brought to their head.
+
+    Raises:
+        SchemaOutdated: the database is behind (or ahead of) the code.
+    """
+    current, needed = current_revision(engine), migrations.head()
+    if current == needed:
+        return
+    if current is not None and not migrations.known(current):
+        advice = "a newer Keepwell migrated it: run that version, or restore a backup"
+    else:
+        advice = "run `python -m keepwell db upgrade`"
+    raise SchemaOutdated(
+        f"the app database is at revision {current or 'none (never migrated)'}, the code needs {needed}: {advice}"
+    )
+
+
+class SchemaOutdated(RuntimeError):
+    """The app database is not at the revision the code needs."""
+
+
+# Any constant works; every Keepwell process must use the same one ("keepwell" in ASCII).
+_MIGRATION_LOCK_KEY = 0x6B65_6570_7765_6C6C
+
+
+@contextmanager
+def _migration_transaction(engine: Engine) -> Iterator[Connection]:
+    """A connection inside one transaction that no other upgrader enters until it ends."""
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+            yield connection
+        return
+    if engine.url.database in (None, "", ":memory:"):
+        raise ValueError("migrations need a SQLite file (an in-memory database is a new one on every connection)")
+    # A dedicated engine: foreign keys must be off while batch mode copies tables (dropping a parent table with
+    # them on would cascade to its children), the pragma only changes outside a transaction, and the pysqlite
+    # driver must leave BEGIN to us so the DDL is transactional and the write lock is taken up front.
+    dedicated = create_engine(engine.url, poolclass=NullPool, connect_args={"timeout": 60, "isolation_level": None})
+
+    _on_connect_pragmas(dedicated, foreign_keys=False)
+
+    @event.listens_for(dedicated, "begin")
+    def _begin(connection):  # type: ignore[no-untyped-def]
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    try:
+        with dedicated.begin() as connection:
+            yield connection
+    finally:
+        dedicated.dispose()
 
 
 @lru_cache

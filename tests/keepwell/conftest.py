@@ -8,16 +8,27 @@ from typing import Any
 
 import pytest
 import yaml
+from argon2 import PasswordHasher
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from keepwell import staff
 from keepwell.accounts import Account, Usage
-from keepwell.db import create_tables, make_engine, session_factory
+from keepwell.db import make_engine, session_factory, upgrade
 from keepwell.health import HealthScore
 from keepwell.models import Customer, UsageSnapshot
 from keepwell.offers import Condition, Eligibility, Offer
 
 TODAY = date(2025, 6, 1)
+
+
+# Argon2 at its production cost takes about 0.4 s a hash on these machines; tests check behaviour, not cost.
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(staff, "_hasher", FAST_HASHER)
 
 
 @pytest.fixture
@@ -129,7 +140,7 @@ def write_catalogue(tmp_path: Path) -> Callable[[Any], Path]:
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
     engine = make_engine(f"sqlite:///{tmp_path / 'keepwell.db'}")
-    create_tables(engine)
+    upgrade(engine)
     yield engine
     engine.dispose()
 

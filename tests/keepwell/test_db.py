@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from api.services.conversations import ConversationForbidden, authorize, record_turn
 from keepwell import accounts, demo_data, feedback, handoffs, health
-from keepwell.db import create_tables, make_engine, session_scope
+from keepwell import conversations as log
+from keepwell.db import make_engine, session_scope, upgrade
 from keepwell.models import Customer
 
 
@@ -17,7 +17,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
         db = make_engine(f"sqlite:///{tmp_path / 'nested' / 'keepwell.db'}")
     else:
         db = request.getfixturevalue("postgres_engine")
-    create_tables(db)
+    upgrade(db)
     return db
 
 
@@ -41,14 +41,14 @@ def test_a_failed_transaction_leaves_nothing_half_written(engine: Engine) -> Non
 
 def test_handoff_feedback_and_conversation_binding(engine: Engine) -> None:
     with session_scope(engine) as session:
-        conversation = authorize(session, None, "cus_001")
-        record_turn(session, conversation, "cus_001")
+        conversation = log.open_conversation(session, None, "cus_001")
+        log.accept(session, conversation, "hello", None)
         handoff = handoffs.request_handoff(session, conversation.id, "cus_001", "billing question", [])
         feedback.record_feedback(session, conversation.id, "cus_001", "dark mode please")
     with session_scope(engine) as session:
         assert handoffs.is_active(session, conversation.id)
-        with pytest.raises(ConversationForbidden):
-            authorize(session, conversation.id, None)
+        with pytest.raises(log.ConversationForbidden):
+            log.open_conversation(session, conversation.id, None)
         released = handoffs.release(session, handoff.id, "csm@demo.test")
         assert released is not None and released.status == "released"
     with session_scope(engine) as session:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from keepwell import demo_data
 from keepwell.accounts import Account, list_accounts, usage_history
-from keepwell.db import create_tables, make_engine, session_scope
+from keepwell.db import make_engine, session_scope, upgrade
 from keepwell.health import Scorecard, component_values, score
 from keepwell.models import Customer, UsageSnapshot
 
@@ -42,7 +42,7 @@ def test_seed_is_idempotent(engine: Engine) -> None:
 
 def _seed_fresh(tmp_path_factory: pytest.TempPathFactory, **kwargs: object) -> list[Account]:
     engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('db') / 'keepwell.db'}")
-    create_tables(engine)
+    upgrade(engine)
     with session_scope(engine) as session:
         demo_data.seed(session, **kwargs)  # type: ignore[arg-type]
         accounts = list_accounts(session)

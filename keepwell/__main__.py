@@ -1,0 +1,7 @@
+"""`python -m keepwell …`: see keepwell/cli."""
+
+import sys
+
+from keepwell.cli import main
+
+sys.exit(main())

@@ -1,0 +1,111 @@
+"""The conversation log the gateway owns: conversations, every message in and out, flags for CSMs; handoffs and
+feedback that actions record in a conversation."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from keepwell.models.base import Base, utcnow
+
+
+class Conversation(Base):
+    """A chat conversation and the identity that started it; the id is an unguessable token."""
+
+    __tablename__ = "conversations"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customer_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    channel: Mapped[str] = mapped_column(String(16), default="website")  # website | in_app | api
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_message_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Id of the last Rasa tracker-store event already read into this log (what NLU understood, actions run).
+    rasa_event_cursor: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Message(Base):
+    """One message in or out of a conversation: the record the console, the widget's history and exports read.
+
+    `state` follows a customer message from acceptance to its one outcome:
+    pending (committed, with the assistant) -> answered | unanswered (the customer got the notice) ->
+    answered_late | expired (left to a person); held (a person has the conversation; the bot never sees it).
+    Replies (`reply_to_id` set) are `sent` in the HTTP answer or `late` (delivered by history and the live stream).
+    """
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "client_message_id"),
+        Index("ix_messages_state_next_attempt_at", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))  # customer | bot | agent | system
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    state: Mapped[str] = mapped_column(String(16))
+    # The widget's own id for a customer message: a retry with the same id is the same message.
+    client_message_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"), nullable=True)
+    # A person's message (agent role): which console user wrote it.
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("csm_users.id", ondelete="SET NULL"), nullable=True)
+
+    # Delivery bookkeeping of customer messages: redelivery attempts, when the next is due, and until when one
+    # gateway holds the message (another replica, or the same after a restart, takes it over once this passes).
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    # What the assistant understood of a customer message and did about it (from Rasa's tracker).
+    intent: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    entities: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    actions: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+
+    # What a reply offered: quick-reply buttons and the knowledge-base sources it cited.
+    buttons: Mapped[list[dict[str, str]] | None] = mapped_column(JSON, nullable=True)
+    sources: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+
+
+class ConversationFlag(Base):
+    """Something a CSM should look at in a conversation (for now: the assistant could not answer in time)."""
+
+    __tablename__ = "conversation_flags"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), nullable=True)
+    reason: Mapped[str] = mapped_column(String(64))  # assistant_unavailable | ...
+    detail: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(100), nullable=True)  # a username, or "assistant"
+
+
+class Handoff(Base):
+    """A request for a person; while open, the bot stays silent in that conversation."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(String(64), index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | released
+    transcript: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    released_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+class Feedback(Base):
+    """Product feedback a customer gave in a conversation."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(String(64), index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
