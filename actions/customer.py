@@ -1,37 +1,38 @@
-"""The signed-in customer of a conversation, taken only from metadata the gateway verified and signed."""
+"""The signed-in customer of a conversation, taken only from the gateway's internal assertion in the metadata."""
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
 
 from rasa_sdk import Tracker
 
 from actions import services
 from actions.replies import ACCOUNT_NOT_FOUND, HANDOFF_BUTTON, SIGN_IN_INVITATION, Reply
 from actions.settings import get_settings
-from keepwell import accounts, identity
+from keepwell import accounts, assertions
 from keepwell.db import session_scope
 
 
-def verified_customer_id(tracker: Tracker, secret: str) -> str | None:
-    """The customer id from the latest message's metadata, if its signature verifies; else None (anonymous).
+def verified_customer_id(tracker: Tracker, internal_secret: str) -> str | None:
+    """The customer the gateway asserted for this conversation in the latest message's metadata; else None.
 
-    What the user typed is never consulted: only the gateway writes metadata, and the signature is checked
-    again here so a message that reached Rasa another way cannot claim an identity.
+    Only a valid internal assertion (under the internal secret, for the action server, for this very conversation,
+    not expired) counts. Anything else (a customer token or signature, a bare id, an expired assertion or one for
+    another conversation) is an anonymous visitor: a message that reached Rasa without the gateway, or an old
+    assertion read from the tracker store, cannot claim an identity. What the user typed is never consulted.
     """
-    metadata: dict[str, Any] = tracker.latest_message.get("metadata") or {}
-    customer = metadata.get("customer")
+    metadata = tracker.latest_message.get("metadata")
+    customer = metadata.get("customer") if isinstance(metadata, dict) else None
     if not isinstance(customer, dict):
         return None
-    customer_id, signature = customer.get("id"), customer.get("signature")
-    if not isinstance(customer_id, str) or not isinstance(signature, str):
+    customer_id = assertions.verify_assertion(customer.get("assertion"), tracker.sender_id, internal_secret)
+    if customer_id is None or customer.get("id") not in (None, customer_id):
         return None
-    return customer_id if identity.verify(customer_id, signature, secret) else None
+    return customer_id
 
 
 def current_account(tracker: Tracker) -> tuple[str | None, accounts.Account | None]:
     """The verified customer id (None when anonymous) and their account (None when unknown)."""
-    customer_id = verified_customer_id(tracker, get_settings().identity_secret)
+    customer_id = verified_customer_id(tracker, get_settings().internal_secret)
     if customer_id is None:
         return None, None
     with session_scope(services.engine()) as session:

@@ -69,7 +69,7 @@ class ActionRecordFeedback(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         text = tracker.get_slot("feedback_text") or ""
-        customer_id = verified_customer_id(tracker, get_settings().identity_secret)
+        customer_id = verified_customer_id(tracker, get_settings().internal_secret)
         await asyncio.to_thread(_record, tracker.sender_id, customer_id, text)  # database I/O off the event loop
         send(dispatcher, replies.Reply(replies.FEEDBACK_THANKS))
         return [SlotSet("feedback_text", None)]

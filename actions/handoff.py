@@ -53,7 +53,7 @@ class ActionHandoff(Action):
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        customer_id = verified_customer_id(tracker, get_settings().identity_secret)
+        customer_id = verified_customer_id(tracker, get_settings().internal_secret)
         await asyncio.to_thread(_record, tracker, customer_id)  # database I/O off the event loop
         send(dispatcher, replies.Reply(replies.HANDOFF_CONFIRMATION))
         # Paused, Rasa still logs what the customer writes but predicts nothing until the console resumes it.

@@ -58,7 +58,7 @@ def kb_answer(result: SearchResult) -> Reply:
     heading = best.title if best.section == best.title else f"{best.title} — {best.section}"
     return Reply(
         text=f"{heading}\n{excerpt(best.text)}",
-        sources=[{"title": best.title, "url": best.url}],
+        sources=[{"title": best.title, "url": best.url, "score": round(best.score, 4)}],
     )
 
 

@@ -5,7 +5,7 @@ from functools import lru_cache
 from sqlalchemy import Engine
 
 from actions.settings import get_settings
-from keepwell.db import create_tables, get_engine
+from keepwell.db import check_current, get_engine
 from keepwell.offers import Offer, load_catalogue
 from knowledge_base import KnowledgeBase, from_settings
 
@@ -20,7 +20,7 @@ def knowledge_base() -> KnowledgeBase:
 @lru_cache
 def engine() -> Engine:
     db = get_engine(get_settings().resolved_database_url)
-    create_tables(db)
+    check_current(db)  # the launcher migrates before starting this server; it never changes the schema itself
     return db
 
 

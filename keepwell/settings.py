@@ -6,7 +6,9 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PLACEHOLDER_SECRET = "demo-identity-secret-change-me"  # noqa: S105 - a placeholder, refused outside demo mode
+# Placeholders, refused outside demo mode; 32 bytes or more, as RFC 7518 wants of an HS256 key (PyJWT warns below).
+PLACEHOLDER_SECRET = "demo-identity-secret-please-change-me"  # noqa: S105
+PLACEHOLDER_INTERNAL_SECRET = "demo-internal-secret-please-change-me"  # noqa: S105
 
 
 class CoreSettings(BaseSettings):
@@ -21,8 +23,18 @@ class CoreSettings(BaseSettings):
     database_url: str | None = None
     # Rasa's SQL tracker store, where conversation logs live. Default: SQLite under data_dir.
     tracker_store_url: str | None = None
-    # Shared with the host application: it signs customer ids with HMAC-SHA256 under this secret.
+    # Shared with the host application: it signs customer identity tokens (HS256 JWT) under this secret.
     identity_secret: str = PLACEHOLDER_SECRET
+    # Between the gateway and the action server only: the gateway asserts the verified customer under this secret.
+    # Never shared with a host application; the customer's own proof is never forwarded.
+    internal_secret: str = PLACEHOLDER_INTERNAL_SECRET
+    # How long an internal assertion stays valid: longer than the longest turn the gateway waits for.
+    internal_assertion_ttl_seconds: int = Field(default=900, ge=10, le=86_400)
+    # Shared store for rate limits and live-message fan-out when several gateways run; memory when unset.
+    redis_url: str | None = None
+    # Namespace of the Redis keys Keepwell writes (rate limits), so deployments and test runs sharing one Redis
+    # stay apart.
+    redis_key_prefix: str = Field(default="keepwell", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
 
     kb_content_dir: Path = Path(__file__).resolve().parent.parent / "knowledge_base" / "content"
     kb_index_dir: Path | None = None
@@ -36,8 +48,17 @@ class CoreSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> "CoreSettings":
-        if not self.demo_mode and self.identity_secret == PLACEHOLDER_SECRET:
-            raise ValueError("KEEPWELL_IDENTITY_SECRET must be set outside demo mode")
+        if self.demo_mode:
+            return self
+        placeholders = {
+            "KEEPWELL_IDENTITY_SECRET": self.identity_secret == PLACEHOLDER_SECRET,
+            "KEEPWELL_INTERNAL_SECRET": self.internal_secret == PLACEHOLDER_INTERNAL_SECRET,
+        }
+        missing = [name for name, is_placeholder in placeholders.items() if is_placeholder]
+        if missing:
+            raise ValueError(f"set {', '.join(missing)} outside demo mode")
+        if self.identity_secret == self.internal_secret:
+            raise ValueError("KEEPWELL_INTERNAL_SECRET must differ from KEEPWELL_IDENTITY_SECRET")
         return self
 
     @property

@@ -12,10 +12,11 @@ from sqlalchemy import Engine
 
 from actions import services
 from actions.settings import get_settings
-from keepwell import demo_data, identity
-from keepwell.db import create_tables, make_engine, session_scope
+from keepwell import assertions, demo_data
+from keepwell.db import make_engine, session_scope, upgrade
 
-SECRET = "actions-test-secret"
+SECRET = "actions-test-identity-secret-of-32-bytes"
+INTERNAL_SECRET = "actions-test-internal-secret-" + "0123456789abcdef" * 3  # 77 bytes: enough for HS512 too
 _TRACKER = json.loads((Path(__file__).parent / "data" / "tracker.json").read_text())
 
 TrackerFactory = Callable[..., Tracker]
@@ -23,20 +24,25 @@ TrackerFactory = Callable[..., Tracker]
 
 @pytest.fixture
 def make_tracker() -> TrackerFactory:
-    """Build a Tracker whose latest user message is `text`, optionally from a (signed) customer."""
+    """Build a Tracker whose latest user message is `text`, optionally from a customer the gateway asserted.
+
+    `customer_id` gets the metadata the gateway sends (the id and a valid internal assertion for this conversation);
+    `customer` replaces that part of the metadata with anything else, as a forged or stale message would carry.
+    """
 
     def build(
         text: str = "how do I invite my teammates?",
         intent: str = "ask_howto",
         customer_id: str | None = None,
-        signature: str | None = None,
         slots: dict[str, Any] | None = None,
         extra_events: list[dict[str, Any]] | None = None,
+        customer: object = None,
     ) -> Tracker:
         state = copy.deepcopy(_TRACKER)
-        metadata: dict[str, Any] = {"customer": None}
         if customer_id is not None:
-            metadata = {"customer": {"id": customer_id, "signature": signature or identity.sign(customer_id, SECRET)}}
+            assertion = assertions.assert_customer(customer_id, state["sender_id"], INTERNAL_SECRET, 900)
+            customer = {"id": customer_id, "assertion": assertion}
+        metadata: dict[str, Any] = {"customer": customer}
         latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": [], "metadata": metadata}
         state["latest_message"] = latest
         state["events"][-1] = {
@@ -55,12 +61,13 @@ def make_tracker() -> TrackerFactory:
 
 @pytest.fixture
 def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    """A seeded SQLite database wired into the action services, and the test identity secret in settings."""
+    """A seeded SQLite database wired into the action services, and the test secrets in settings."""
     monkeypatch.setenv("KEEPWELL_IDENTITY_SECRET", SECRET)
+    monkeypatch.setenv("KEEPWELL_INTERNAL_SECRET", INTERNAL_SECRET)
     monkeypatch.setenv("KEEPWELL_DATA_DIR", str(tmp_path))
     get_settings.cache_clear()
     db = make_engine(f"sqlite:///{tmp_path / 'keepwell.db'}")
-    create_tables(db)
+    upgrade(db)
     with session_scope(db) as session:
         demo_data.seed(session)
     monkeypatch.setattr(services, "engine", lambda: db)

@@ -1,4 +1,4 @@
-"""actions/account.py: account data only for a customer whose signature verifies."""
+"""actions/account.py: account data only for a customer the gateway asserted for this conversation."""
 
 from datetime import date
 
@@ -8,9 +8,9 @@ from sqlalchemy import Engine
 
 from actions.account import ActionAccountHealth, ActionPlanRenewal
 from actions.replies import SIGN_IN_INVITATION, possessive
-from keepwell import accounts, health
+from keepwell import accounts, health, identity
 from keepwell.db import session_scope
-from tests.actions.conftest import TrackerFactory
+from tests.actions.conftest import SECRET, TrackerFactory
 
 pytestmark = pytest.mark.anyio
 
@@ -43,9 +43,13 @@ async def test_anonymous_visitor_is_invited_to_sign_in(engine: Engine, make_trac
     assert [m["text"] for m in dispatcher.messages] == [SIGN_IN_INVITATION]
 
 
-async def test_wrong_signature_is_treated_as_anonymous(engine: Engine, make_tracker: TrackerFactory) -> None:
+async def test_a_customer_signature_in_the_metadata_is_treated_as_anonymous(
+    engine: Engine, make_tracker: TrackerFactory
+) -> None:
+    # Even a valid legacy signature: the actions believe only the gateway's internal assertion.
     account = _first_account(engine)
-    tracker = make_tracker("what plan are we on", "ask_plan_renewal", account.id, signature="ab" * 32)
+    customer = {"id": account.id, "signature": identity.sign(account.id, SECRET)}
+    tracker = make_tracker("what plan are we on", "ask_plan_renewal", customer=customer)
     dispatcher = CollectingDispatcher()
     await ActionPlanRenewal().run(dispatcher, tracker, {})
     assert [m["text"] for m in dispatcher.messages] == [SIGN_IN_INVITATION]

@@ -50,7 +50,7 @@ async def test_confident_answer_quotes_the_passage_and_links_its_source(
     [message] = dispatcher.messages
     assert message["text"].startswith("Invite teammates — Send invitations")
     assert "Open Settings > Members." in message["text"]  # markdown emphasis removed for the plain-text widget
-    assert message["custom"] == {"sources": [{"title": "Invite teammates", "url": PASSAGE.url}]}
+    assert message["custom"] == {"sources": [{"title": "Invite teammates", "url": PASSAGE.url, "score": 0.71}]}
 
 
 async def test_unconfident_answer_offers_a_person_and_sets_the_slot(

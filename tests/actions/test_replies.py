@@ -24,7 +24,7 @@ def test_kb_answer_is_a_single_message_with_its_source() -> None:
     reply = kb_answer(SearchResult("q", [passage], confident=True))
     assert "\n\n" not in reply.text
     assert reply.text == "Title — Section\nPara one.\nPara two."
-    assert reply.sources == [{"title": "Title", "url": "/help/a/b"}]
+    assert reply.sources == [{"title": "Title", "url": "/help/a/b", "score": 0.8}], "the score is for the console"
 
 
 def test_intro_passage_is_headed_by_the_title_only() -> None:
