@@ -1,0 +1,12 @@
+"""The CSM console: one router per concept, gathered into `router`; `_pages` holds what the pages share."""
+
+from fastapi import APIRouter
+
+from api.routes.console import audit, auth, conversations, feedback, handoffs, users
+from api.routes.console._pages import admin_required, csrf_rejected, login_required
+
+router = APIRouter()
+for _module in (auth, conversations, handoffs, feedback, users, audit):
+    router.include_router(_module.router)
+
+__all__ = ["admin_required", "csrf_rejected", "login_required", "router"]
