@@ -35,8 +35,9 @@ class RasaClient:
             raise RasaUnavailable("Rasa answered with an unexpected body")
         return body
 
-    async def log_held_message(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> None:
-        """Record a message in the conversation, with what NLU understood, without the bot acting on it.
+    async def log_held_message(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> dict[str, Any]:
+        """Record a message in the conversation, with what NLU understood, without the bot acting on it; return
+        what NLU understood (Rasa's parse result).
 
         Used while a person has the conversation: the message is parsed (not processed), so no command the
         customer types (such as `/restart`) can wake the bot, and the CSM still sees intent and confidence.
@@ -44,7 +45,10 @@ class RasaClient:
         try:
             parsed = await self._http.post("/model/parse", params={"token": self._token}, json={"text": text})
             parsed.raise_for_status()
-            event = {"event": "user", "text": text, "parse_data": parsed.json(), "metadata": metadata}
+            parse_data = parsed.json()
+            if not isinstance(parse_data, dict):
+                raise ValueError("the parse result is not an object")
+            event = {"event": "user", "text": text, "parse_data": parse_data, "metadata": metadata}
             logged = await self._http.post(
                 f"/conversations/{conversation_id}/tracker/events",
                 params={"token": self._token, "include_events": "NONE"},
@@ -53,6 +57,7 @@ class RasaClient:
             logged.raise_for_status()
         except (httpx.HTTPError, ValueError) as error:
             raise RasaUnavailable(f"Rasa did not log the message: {error.__class__.__name__}") from error
+        return parse_data
 
     async def resume(self, conversation_id: str) -> None:
         """Let the bot answer again in a conversation a handoff paused."""
@@ -76,5 +81,8 @@ class RasaClient:
             return False, f"not reachable ({error.__class__.__name__})"
         if response.status_code != 200:
             return False, f"status answered {response.status_code}"
-        model = response.json().get("model_file")
+        try:
+            model = response.json().get("model_file")
+        except (ValueError, AttributeError):  # not Rasa's JSON (a proxy's error page, ...)
+            return False, "status answered something that is not Rasa's status"
         return (True, f"model {model} loaded") if model else (False, "no model loaded")

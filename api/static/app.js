@@ -1,6 +1,7 @@
 /*
  * In-app demo: the "Signed in as" picker lists the demo customers (GET /api/demo/customers, demo mode only) and
- * starts the widget as the chosen customer, with the signature a real host application would compute server-side.
+ * starts the widget as the chosen customer, with the identity token a real host application would mint server-side
+ * (and mint again when it expires: `refreshToken`).
  */
 (function () {
   "use strict";
@@ -58,13 +59,30 @@
     remember(customer.id);
     window.KeepwellWidget.init({
       apiBase: "",
-      customerId: customer.id,
-      signature: customer.signature,
+      token: customer.token,
+      refreshToken: function () {
+        return freshToken(customer.id);
+      },
+      identityKey: "customer:" + customer.id,
       title: config.dataset.title,
       subtitle: "Signed in as " + customer.name,
       greeting: "Hi " + customer.name + " team! Ask me anything about Orbitly, your plan or your account.",
       newConversation: fresh,
     });
+  }
+
+  /** What a host application's backend does when the widget's token expires: mint a new one. */
+  function freshToken(customerId) {
+    return fetch("/api/demo/customers", { headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return response.ok ? response.json() : { data: [] };
+      })
+      .then(function (body) {
+        var match = (Array.isArray(body.data) ? body.data : []).filter(function (c) {
+          return c.id === customerId;
+        })[0];
+        return match ? match.token : null;
+      });
   }
 
   select.addEventListener("change", function () {

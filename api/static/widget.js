@@ -1,8 +1,15 @@
 /*
  * Keepwell chat widget: a launcher button and a chat panel, vanilla JS without dependencies.
  *
- *   KeepwellWidget.init({apiBase: "", customerId, signature, title, subtitle, greeting, newConversation});
+ *   KeepwellWidget.init({apiBase: "", token, refreshToken, title, subtitle, greeting, newConversation});
  *
+ * `token` is the customer identity token the host application minted (omit it for anonymous visitors);
+ * `refreshToken`, optional, returns a Promise of a fresh one when the token expires. The legacy
+ * `customerId` + `signature` pair still works where the server allows static signatures.
+ *
+ * The conversation lives on the server: the widget shows its history after a reload (or on another device), and
+ * a live stream of new messages (a late answer after a notice, a person's reply) while the page is open. Every
+ * message carries an id the widget makes, so a resend after a network failure is never answered twice.
  * Calling init again replaces the widget (for example when the signed-in customer changes).
  * Every text from the user or the bot is set with textContent, never parsed as HTML.
  */
@@ -10,15 +17,21 @@
   "use strict";
 
   var MAX_CHARS = 2000;
-  var REQUEST_TIMEOUT_MS = 45000;
-  var MAX_STORED_MESSAGES = 200;
+  var REQUEST_TIMEOUT_MS = 20000;
+  var SEND_RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, 15000];
+  var STREAM_RETRY_MAX_MS = 30000;
   var STORAGE_PREFIX = "keepwell.";
   var SVG_NS = "http://www.w3.org/2000/svg";
   var TEXT = {
     unverified: "Your sign-in could not be verified. Please reload the page or sign in again.",
     slowDown: "You're sending messages a little fast. Please slow down and try again in a moment.",
-    unavailable: "The assistant is unavailable right now. Please try again in a moment.",
+    unavailable: "We couldn't reach the chat service. Your message was not sent; try again in a moment.",
     rejected: "That message could not be sent.",
+    sending: "Sending…",
+    notSent: "Not sent.",
+    retry: "Retry",
+    inReplyTo: "Re: ",
+    person: "Customer success team",
     placeholder: "Write a message…",
     hint: "Enter to send · Shift+Enter for a new line",
     typing: "The assistant is typing",
@@ -105,10 +118,16 @@
   }
 
   // Keep only what the widget renders, with the expected types, whatever the server sent.
+  var ROLES = { customer: true, bot: true, agent: true, system: true };
+
   function cleanMessage(raw) {
     raw = raw || {};
     return {
-      role: "bot",
+      id: typeof raw.id === "number" ? raw.id : null,
+      role: ROLES[raw.role] === true ? raw.role : "bot",
+      state: typeof raw.state === "string" ? raw.state : "",
+      messageId: typeof raw.message_id === "string" ? raw.message_id : null,
+      replyTo: typeof raw.reply_to === "number" ? raw.reply_to : null,
       text: typeof raw.text === "string" ? raw.text : "",
       buttons: (Array.isArray(raw.buttons) ? raw.buttons : [])
         .filter(function (b) {
@@ -127,32 +146,86 @@
     };
   }
 
+  // A message id the server accepts (8-64 of A-Z a-z 0-9 _ -): 128 random bits, base64url.
+  function newMessageId() {
+    var bytes = new Uint8Array(16);
+    global.crypto.getRandomValues(bytes);
+    var binary = "";
+    for (var i = 0; i < bytes.length; i += 1) binary += String.fromCharCode(bytes[i]);
+    return global.btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
+  /** The `exp` claim (seconds since the epoch) of a JWT, or null. */
+  function tokenExpiry(token) {
+    if (typeof token !== "string") return null;
+    var parts = token.split(".");
+    if (parts.length !== 3) return null;
+    try {
+      var json = global.atob(parts[1].replace(/-/g, "+").replace(/_/g, "/"));
+      var exp = JSON.parse(json).exp;
+      return typeof exp === "number" ? exp : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function wait(ms) {
+    return new Promise(function (resolve) {
+      setTimeout(resolve, ms);
+    });
+  }
+
+  /** Split a server-sent-events text stream into events ({id, event, data}); returns the unparsed rest. */
+  function parseEvents(buffer, onEvent) {
+    var blocks = buffer.split(/\r?\n\r?\n/);
+    var rest = blocks.pop();
+    blocks.forEach(function (block) {
+      var event = { id: null, event: "message", data: [] };
+      block.split(/\r?\n/).forEach(function (line) {
+        if (!line || line.charAt(0) === ":") return;
+        var colon = line.indexOf(":");
+        var field = colon < 0 ? line : line.slice(0, colon);
+        var value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+        if (field === "data") event.data.push(value);
+        else if (field === "id") event.id = value;
+        else if (field === "event") event.event = value;
+      });
+      if (event.data.length) onEvent({ id: event.id, event: event.event, data: event.data.join("\n") });
+    });
+    return rest;
+  }
+
   // ---- the widget ----------------------------------------------------------------------------------------
 
   function Widget(options) {
     options = options || {};
     this.apiBase = String(options.apiBase || "").replace(/\/+$/, "");
+    this.token = options.token ? String(options.token) : null;
+    this.refreshToken = typeof options.refreshToken === "function" ? options.refreshToken : null;
     this.customerId = options.customerId ? String(options.customerId) : null;
     this.signature = options.signature ? String(options.signature) : null;
     this.title = options.title || "Chat with us";
     this.subtitle = options.subtitle || "";
     this.greeting = options.greeting || "";
-    this.identity = this.customerId ? "customer:" + this.customerId : "anon";
+    this.identity = options.identityKey || (this.customerId ? "customer:" + this.customerId : this.token ? "token" : "anon");
     this.busy = false;
-    this.transcript = [];
+    this.alive = true;
+    this.rendered = {}; // server message id -> node
+    this.byClientId = {}; // the widget's message id -> node of a customer message it sent
+    this.lastId = 0;
+    this.lastCustomerNode = null;
+    this.stream = null;
+    this.refreshTimer = null;
     if (options.newConversation) this.forgetConversation();
-    this.transcript = this.loadTranscript();
+    this.scheduleRefresh();
     this.mount();
-    this.renderTranscript();
+    this.renderGreeting();
     if (storageGet("sessionStorage", "open") === "1") this.open(false);
+    if (this.conversationId()) this.loadHistory();
   }
 
   Widget.prototype.conversationKey = function () {
     return "conversation." + this.identity;
-  };
-
-  Widget.prototype.transcriptKey = function () {
-    return "transcript." + this.identity;
   };
 
   Widget.prototype.conversationId = function () {
@@ -161,24 +234,73 @@
 
   Widget.prototype.forgetConversation = function () {
     storageSet("localStorage", this.conversationKey(), null);
-    storageSet("sessionStorage", this.transcriptKey(), null);
-    this.transcript = [];
+    this.closeStream();
   };
 
-  Widget.prototype.loadTranscript = function () {
-    var raw = storageGet("sessionStorage", this.transcriptKey());
-    if (!raw) return [];
-    try {
-      var parsed = JSON.parse(raw);
-      return Array.isArray(parsed) ? parsed : [];
-    } catch (error) {
-      return [];
-    }
+  // ---- identity --------------------------------------------------------------------------------------------
+
+  /** The proof of who the customer is, for the history and the stream (chat sends it in the body). */
+  Widget.prototype.authHeaders = function () {
+    if (this.token) return { Authorization: "Bearer " + this.token };
+    if (this.customerId && this.signature) return { Authorization: "Signature " + this.customerId + ":" + this.signature };
+    return {};
   };
 
-  Widget.prototype.saveTranscript = function () {
-    this.transcript = this.transcript.slice(-MAX_STORED_MESSAGES);
-    storageSet("sessionStorage", this.transcriptKey(), JSON.stringify(this.transcript));
+  /** Ask the host page for a fresh token (before this one expires, or after a 401); resolves true when renewed. */
+  Widget.prototype.renewToken = function () {
+    var self = this;
+    if (!this.token || !this.refreshToken) return Promise.resolve(false);
+    return Promise.resolve()
+      .then(function () {
+        return self.refreshToken();
+      })
+      .then(function (token) {
+        if (typeof token !== "string" || !token || token === self.token) return false;
+        self.token = token;
+        self.scheduleRefresh();
+        return true;
+      })
+      .catch(function () {
+        return false;
+      });
+  };
+
+  /** Renew the token a minute before its `exp` (read from the token itself; the widget never checks its signature). */
+  Widget.prototype.scheduleRefresh = function () {
+    var self = this;
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    this.refreshTimer = null;
+    var expires = tokenExpiry(this.token);
+    if (!expires || !this.refreshToken) return;
+    var delay = Math.max(5000, expires * 1000 - Date.now() - 60000);
+    this.refreshTimer = setTimeout(function () {
+      if (self.alive) self.renewToken();
+    }, Math.min(delay, 2147483000));
+  };
+
+  Widget.prototype.request = function (path, init) {
+    var controller = typeof AbortController === "function" ? new AbortController() : null;
+    var timer = controller ? setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS) : null;
+    init = init || {};
+    init.signal = controller ? controller.signal : undefined;
+    init.credentials = "omit"; // identity travels as a token, never as cookies: the widget can live on any origin
+    return fetch(this.apiBase + path, init)
+      .then(function (response) {
+        return response
+          .json()
+          .catch(function () {
+            return null;
+          })
+          .then(function (json) {
+            return { status: response.status, body: json, retryAfter: Number(response.headers.get("Retry-After")) || 0 };
+          });
+      })
+      .catch(function () {
+        return { status: 0, body: null, retryAfter: 0 };
+      })
+      .finally(function () {
+        if (timer) clearTimeout(timer);
+      });
   };
 
   Widget.prototype.mount = function () {
@@ -299,6 +421,9 @@
   };
 
   Widget.prototype.destroy = function () {
+    this.alive = false;
+    this.closeStream();
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
     if (this.root && this.root.parentNode) this.root.parentNode.removeChild(this.root);
     this.root = null;
   };
@@ -310,6 +435,7 @@
   Widget.prototype.open = function (focus) {
     this.panel.hidden = false;
     this.root.classList.add("kw-open");
+    this.root.classList.remove("kw-unread");
     this.launcher.setAttribute("aria-expanded", "true");
     this.launcher.setAttribute("aria-label", "Close chat");
     storageSet("sessionStorage", "open", "1");
@@ -330,7 +456,11 @@
     if (this.busy) return;
     this.forgetConversation();
     this.clearError();
-    this.renderTranscript();
+    this.rendered = {};
+    this.byClientId = {};
+    this.lastId = 0;
+    this.lastCustomerNode = null;
+    this.renderGreeting();
     this.input.focus();
   };
 
@@ -348,9 +478,145 @@
     this.body.scrollTop = this.body.scrollHeight;
   };
 
+  // ---- the conversation on the server ----------------------------------------------------------------------
+
+  /** Show what the server has logged (after a reload, or on another device), then listen for what comes next. */
+  Widget.prototype.loadHistory = function () {
+    var self = this;
+    var conversationId = this.conversationId();
+    return this.request("/api/conversations/" + encodeURIComponent(conversationId) + "/messages?limit=500", {
+      headers: Object.assign({ Accept: "application/json" }, this.authHeaders()),
+    }).then(function (result) {
+      if (!self.alive || self.conversationId() !== conversationId) return;
+      if (result.status === 401) {
+        return self.renewToken().then(function (renewed) {
+          if (renewed) return self.loadHistory();
+          self.showError(TEXT.unverified);
+        });
+      }
+      if (result.status === 403 || result.status === 404) {
+        self.forgetConversation(); // gone, or someone else's: the next message starts a new one
+        return;
+      }
+      if (result.status === 200 && result.body && Array.isArray(result.body.data)) {
+        result.body.data.forEach(function (raw) {
+          self.receive(cleanMessage(raw));
+        });
+      }
+      self.openStream();
+    });
+  };
+
+  /** Listen for new messages (server-sent events read with fetch, so the token can travel in a header). */
+  Widget.prototype.openStream = function () {
+    var self = this;
+    var conversationId = this.conversationId();
+    if (!conversationId || this.stream || !this.alive || typeof ReadableStream === "undefined") return;
+    var controller = new AbortController();
+    var stream = { controller: controller, failures: 0 };
+    this.stream = stream;
+    var buffer = "";
+    var decoder = new TextDecoder();
+
+    function reconnect() {
+      if (self.stream !== stream || !self.alive) return;
+      stream.failures += 1;
+      var delay = Math.min(STREAM_RETRY_MAX_MS, 1000 * Math.pow(2, Math.min(stream.failures, 5)));
+      self.stream = null;
+      setTimeout(function () {
+        if (self.alive && !self.stream && self.conversationId() === conversationId) self.openStream();
+      }, delay);
+    }
+
+    fetch(this.apiBase + "/api/conversations/" + encodeURIComponent(conversationId) + "/events", {
+      headers: Object.assign({ Accept: "text/event-stream", "Last-Event-ID": String(this.lastId) }, this.authHeaders()),
+      credentials: "omit",
+      signal: controller.signal,
+    })
+      .then(function (response) {
+        if (response.status === 401) {
+          self.stream = null;
+          return self.renewToken().then(function (renewed) {
+            if (renewed) self.openStream();
+          });
+        }
+        if (response.status === 403 || response.status === 404) {
+          self.stream = null;
+          return;
+        }
+        if (!response.ok || !response.body) return reconnect();
+        stream.failures = 0;
+        var reader = response.body.getReader();
+        function pump() {
+          return reader.read().then(function (chunk) {
+            if (chunk.done) return reconnect(); // the server ends streams after a while: pick up where we were
+            buffer = parseEvents(buffer + decoder.decode(chunk.value, { stream: true }), function (event) {
+              if (event.event !== "message") return;
+              try {
+                self.receive(cleanMessage(JSON.parse(event.data)), true);
+              } catch (error) {
+                /* a malformed event is skipped; the history has the message */
+              }
+            });
+            return pump();
+          });
+        }
+        return pump();
+      })
+      .catch(function () {
+        reconnect();
+      });
+  };
+
+  Widget.prototype.closeStream = function () {
+    if (this.stream) this.stream.controller.abort();
+    this.stream = null;
+  };
+
+  /** A message from the server (the chat answer, the history or the stream): shown once, whatever the path. */
+  Widget.prototype.receive = function (message, live) {
+    if (message.id !== null && this.rendered[message.id]) {
+      this.updateState(this.rendered[message.id], message);
+      return;
+    }
+    var node = message.role === "customer" && message.messageId ? this.byClientId[message.messageId] : null;
+    if (node) {
+      this.updateState(node, message);
+    } else {
+      node = this.renderMessage(message);
+    }
+    if (message.id !== null) {
+      this.rendered[message.id] = node;
+      this.lastId = Math.max(this.lastId, message.id);
+    }
+    if (message.role === "customer") this.disableOldButtons(node);
+    if (live && message.role !== "customer" && !this.isOpen()) {
+      this.root.classList.add("kw-unread");
+      this.launcher.setAttribute("aria-label", "Open chat: " + this.title + " (new message)");
+    }
+  };
+
+  Widget.prototype.updateState = function (node, message) {
+    node.setAttribute("data-state", message.state || "");
+    if (message.id !== null) node.setAttribute("data-id", String(message.id));
+    var status = node.querySelector(".kw-status");
+    if (status && message.role === "customer") status.parentNode.removeChild(status);
+  };
+
+  /** Suggested replies above the latest customer message have been answered: no longer clickable. */
+  Widget.prototype.disableOldButtons = function (customerNode) {
+    var node = customerNode.previousSibling;
+    while (node) {
+      Array.prototype.forEach.call(node.querySelectorAll ? node.querySelectorAll(".kw-button") : [], function (chip) {
+        chip.disabled = true;
+      });
+      node = node.previousSibling;
+    }
+  };
+
   // ---- rendering -----------------------------------------------------------------------------------------
 
-  Widget.prototype.renderTranscript = function () {
+  Widget.prototype.renderGreeting = function () {
     this.messages.textContent = "";
     if (this.greeting) {
       this.messages.appendChild(
@@ -359,59 +625,31 @@
         ])
       );
     }
-    var lastUser = -1;
-    this.transcript.forEach(function (message, index) {
-      if (message.role === "user") lastUser = index;
-    });
-    var self = this;
-    this.transcript.forEach(function (message, index) {
-      // Buttons answered by a later user message are shown but no longer clickable.
-      self.renderMessage(message, index < lastUser);
-    });
-    this.scrollToEnd();
   };
 
-  Widget.prototype.renderMessage = function (message, buttonsUsed) {
+  var ROLE_CLASS = { customer: "kw-msg-user", bot: "kw-msg-bot", agent: "kw-msg-agent", system: "kw-msg-system" };
+
+  Widget.prototype.renderMessage = function (message) {
     var self = this;
-    var isUser = message.role === "user";
     var node = el("div", {
-      className: "kw-msg " + (isUser ? "kw-msg-user" : "kw-msg-bot"),
-      "data-testid": isUser ? "kw-msg-user" : "kw-msg-bot",
-    }, [el("p", { className: "kw-text", text: message.text || "" })]);
-    if (!isUser && message.sources && message.sources.length) {
-      var sources = el("ul", { className: "kw-sources" });
-      message.sources.forEach(function (source) {
-        var href = safeHref(source.url);
-        var item = el("li", { className: "kw-source-item" }, [el("span", { text: "Source: " })]);
-        if (href) {
-          var external = href.charAt(0) !== "/";
-          var link = el("a", {
-            className: "kw-source",
-            "data-testid": "kw-source",
-            href: href,
-            target: external ? "_blank" : null,
-            rel: external ? "noopener noreferrer" : null,
-            text: source.title,
-          });
-          if (external) link.appendChild(el("span", { className: "kw-visually-hidden", text: " " + TEXT.newTab }));
-          item.appendChild(link);
-        } else {
-          item.appendChild(el("span", { text: source.title }));
-        }
-        sources.appendChild(item);
-      });
-      node.appendChild(sources);
+      className: "kw-msg " + ROLE_CLASS[message.role],
+      "data-testid": ROLE_CLASS[message.role],
+      "data-state": message.state || null,
+      "data-id": message.id !== null ? String(message.id) : null,
+    });
+    if (message.role === "agent") node.appendChild(el("p", { className: "kw-author", text: TEXT.person }));
+    var question = message.state === "late" && message.replyTo ? this.rendered[message.replyTo] : null;
+    if (question) {
+      // A late answer may arrive after newer messages: say which question it answers.
+      var asked = question.querySelector(".kw-text").textContent;
+      node.appendChild(el("p", { className: "kw-quote", text: TEXT.inReplyTo + (asked.length > 80 ? asked.slice(0, 79) + "…" : asked) }));
     }
-    if (!isUser && message.buttons && message.buttons.length) {
+    node.appendChild(el("p", { className: "kw-text", text: message.text || "" }));
+    if (message.sources && message.sources.length) node.appendChild(this.renderSources(message.sources));
+    if (message.buttons && message.buttons.length) {
       var group = el("div", { className: "kw-buttons", role: "group", "aria-label": "Suggested replies" });
       message.buttons.forEach(function (button) {
-        var chip = el("button", {
-          type: "button",
-          className: "kw-button",
-          "data-testid": "kw-button",
-          text: button.title,
-          disabled: buttonsUsed ? true : null,
-        });
+        var chip = el("button", { type: "button", className: "kw-button", "data-testid": "kw-button", text: button.title });
         chip.addEventListener("click", function () {
           self.send(button.payload, button.title, false);
         });
@@ -422,6 +660,51 @@
     this.messages.appendChild(node);
     this.scrollToEnd();
     return node;
+  };
+
+  Widget.prototype.renderSources = function (sourcesList) {
+    var sources = el("ul", { className: "kw-sources" });
+    sourcesList.forEach(function (source) {
+      var href = safeHref(source.url);
+      var item = el("li", { className: "kw-source-item" }, [el("span", { text: "Source: " })]);
+      if (href) {
+        var external = href.charAt(0) !== "/";
+        var link = el("a", {
+          className: "kw-source",
+          "data-testid": "kw-source",
+          href: href,
+          target: external ? "_blank" : null,
+          rel: external ? "noopener noreferrer" : null,
+          text: source.title,
+        });
+        if (external) link.appendChild(el("span", { className: "kw-visually-hidden", text: " " + TEXT.newTab }));
+        item.appendChild(link);
+      } else {
+        item.appendChild(el("span", { text: source.title }));
+      }
+      sources.appendChild(item);
+    });
+    return sources;
+  };
+
+  /** A line under a customer message while it is on its way ("Sending…"), or when it could not be sent. */
+  Widget.prototype.setStatus = function (node, text, onRetry) {
+    var status = node.querySelector(".kw-status");
+    if (!text) {
+      if (status) status.parentNode.removeChild(status);
+      return;
+    }
+    if (!status) {
+      status = el("p", { className: "kw-status", "data-testid": "kw-status", role: "status" });
+      node.appendChild(status);
+    }
+    status.textContent = text;
+    if (onRetry) {
+      var retry = el("button", { type: "button", className: "kw-retry", "data-testid": "kw-retry", text: TEXT.retry });
+      retry.addEventListener("click", onRetry);
+      status.appendChild(document.createTextNode(" "));
+      status.appendChild(retry);
+    }
   };
 
   Widget.prototype.showError = function (text) {
@@ -453,105 +736,131 @@
     this.send(text, text, true);
   };
 
-  Widget.prototype.post = function (message, conversationId) {
-    var body = { message: message, conversation_id: conversationId || null };
-    if (this.customerId) {
+  /**
+   * Send `message` (what the server gets) showing `shown` as the customer's bubble. The message keeps one id for
+   * all its attempts, so the server answers it once however often it is resent.
+   */
+  Widget.prototype.send = function (message, shown, typed) {
+    if (this.busy) return Promise.resolve(false);
+    this.clearError();
+    var outgoing = { message: message, shown: shown, typed: typed, id: newMessageId(), conversationId: this.conversationId() };
+    outgoing.node = this.renderMessage({ id: null, role: "customer", text: shown, state: "sending", messageId: outgoing.id });
+    this.byClientId[outgoing.id] = outgoing.node;
+    this.disableOldButtons(outgoing.node);
+    return this.deliver(outgoing, 0);
+  };
+
+  Widget.prototype.deliver = function (outgoing, attempt) {
+    var self = this;
+    this.setBusy(true);
+    if (!outgoing.conversationId) return this.startConversation(outgoing, attempt);
+    var body = { message: outgoing.message, message_id: outgoing.id, conversation_id: outgoing.conversationId };
+    if (this.token) body.token = this.token;
+    else if (this.customerId) {
       body.customer_id = this.customerId;
       body.signature = this.signature;
     }
-    var controller = typeof AbortController === "function" ? new AbortController() : null;
-    var timer = controller ? setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS) : null;
-    return fetch(this.apiBase + "/api/chat", {
+    return this.request("/api/chat", {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "application/json" },
       body: JSON.stringify(body),
-      credentials: "same-origin",
-      signal: controller ? controller.signal : undefined,
-    })
-      .then(function (response) {
-        return response
-          .json()
-          .catch(function () {
-            return null;
-          })
-          .then(function (json) {
-            return { status: response.status, body: json };
-          });
-      })
-      .finally(function () {
-        if (timer) clearTimeout(timer);
-      });
+    }).then(function (result) {
+      if (!self.alive) return false;
+      if (result.status === 200 && result.body && typeof result.body.conversation_id === "string") {
+        self.setStatus(outgoing.node, null);
+        self.receive(cleanMessage(result.body.message));
+        (Array.isArray(result.body.messages) ? result.body.messages : []).forEach(function (raw) {
+          self.receive(cleanMessage(raw));
+        });
+        self.setBusy(false);
+        self.openStream();
+        return true;
+      }
+      if ((result.status === 403 || result.status === 404) && attempt === 0) {
+        // The stored conversation is gone or belongs to another identity: start a new one, once.
+        self.forgetConversation();
+        outgoing.conversationId = null;
+        return self.deliver(outgoing, attempt + 1);
+      }
+      if (result.status === 422 || result.status === 409 || result.status === 403 || result.status === 404) {
+        return self.rejected(outgoing, result);
+      }
+      return self.failed(outgoing, attempt, result);
+    });
   };
 
   /**
-   * Send `message` (what the server gets) showing `shown` as the user's bubble. `typed` messages go back into the
-   * input when sending fails, so nothing the user wrote is lost.
+   * Every message names its conversation, the first one too, so that resending it is always safe: start an empty
+   * conversation first (doing that twice after a lost answer only leaves an empty one behind).
    */
-  Widget.prototype.send = function (message, shown, typed) {
+  Widget.prototype.startConversation = function (outgoing, attempt) {
     var self = this;
-    if (this.busy) return Promise.resolve(false);
-    this.clearError();
-    var pending = Array.prototype.filter.call(this.messages.querySelectorAll(".kw-button"), function (chip) {
-      return !chip.disabled;
+    return this.request("/api/conversations", {
+      method: "POST",
+      headers: Object.assign({ Accept: "application/json" }, this.authHeaders()),
+    }).then(function (result) {
+      if (!self.alive) return false;
+      if (result.status === 201 && result.body && typeof result.body.conversation_id === "string") {
+        storageSet("localStorage", self.conversationKey(), result.body.conversation_id);
+        outgoing.conversationId = result.body.conversation_id;
+        return self.deliver(outgoing, attempt);
+      }
+      return self.failed(outgoing, attempt, result);
     });
-    pending.forEach(function (chip) {
-      chip.disabled = true;
-    });
-    var bubble = this.renderMessage({ role: "user", text: shown });
-    this.setBusy(true);
-
-    var stored = this.conversationId();
-    return this.post(message, stored)
-      .then(function (result) {
-        // The stored conversation is gone or belongs to another identity: start a new one, once.
-        if (stored && (result.status === 403 || result.status === 404)) {
-          storageSet("localStorage", self.conversationKey(), null);
-          return self.post(message, null);
-        }
-        return result;
-      })
-      .catch(function () {
-        return { status: 0, body: null };
-      })
-      .then(function (result) {
-        self.setBusy(false);
-        if (result.status === 200 && result.body && typeof result.body.conversation_id === "string") {
-          storageSet("localStorage", self.conversationKey(), result.body.conversation_id);
-          self.transcript.push({ role: "user", text: shown });
-          (Array.isArray(result.body.messages) ? result.body.messages : []).forEach(function (raw) {
-            var clean = cleanMessage(raw);
-            self.transcript.push(clean);
-            self.renderMessage(clean, false);
-          });
-          self.saveTranscript();
-          return true;
-        }
-        bubble.parentNode.removeChild(bubble);
-        pending.forEach(function (chip) {
-          chip.disabled = false;
-        });
-        if (typed) {
-          var now = self.input.value;
-          self.input.value = now ? shown + "\n" + now : shown;
-          self.updateComposer();
-        }
-        self.showError(self.errorText(result));
-        if (typed) self.input.focus();
-        return false;
-      });
   };
 
-  Widget.prototype.errorText = function (result) {
-    if (result.status === 401) return TEXT.unverified;
-    if (result.status === 422) return detailOf(result.body) || TEXT.rejected;
-    if (result.status === 429) return TEXT.slowDown;
-    return TEXT.unavailable;
+  /** No answer, a server error, an expired token or too many messages: renew, or resend the same message later. */
+  Widget.prototype.failed = function (outgoing, attempt, result) {
+    var self = this;
+    if (result.status === 401) {
+      return this.renewToken().then(function (renewed) {
+        if (renewed) return self.deliver(outgoing, attempt);
+        return self.notSent(outgoing, TEXT.unverified, false);
+      });
+    }
+    if (attempt < SEND_RETRY_DELAYS_MS.length) {
+      var delay = result.status === 429 && result.retryAfter ? result.retryAfter * 1000 : SEND_RETRY_DELAYS_MS[attempt];
+      this.setStatus(outgoing.node, TEXT.sending);
+      return wait(delay).then(function () {
+        return self.alive ? self.deliver(outgoing, attempt + 1) : false;
+      });
+    }
+    return this.notSent(outgoing, result.status === 429 ? TEXT.slowDown : TEXT.unavailable, true);
+  };
+
+  /** Gave up for now: the bubble stays with a Retry button that resends the same message (same id). */
+  Widget.prototype.notSent = function (outgoing, errorText, retryable) {
+    var self = this;
+    this.setBusy(false);
+    this.setStatus(outgoing.node, TEXT.notSent, retryable ? function () {
+      if (self.busy) return;
+      self.clearError();
+      self.setStatus(outgoing.node, TEXT.sending);
+      self.deliver(outgoing, 0);
+    } : null);
+    this.showError(errorText);
+    return false;
+  };
+
+  /** The server refused the message itself (422, 409): it was never accepted, so the text goes back to the box. */
+  Widget.prototype.rejected = function (outgoing, result) {
+    this.setBusy(false);
+    if (outgoing.node.parentNode) outgoing.node.parentNode.removeChild(outgoing.node);
+    delete this.byClientId[outgoing.id];
+    if (outgoing.typed) {
+      var now = this.input.value;
+      this.input.value = now ? outgoing.shown + "\n" + now : outgoing.shown;
+      this.updateComposer();
+      this.input.focus();
+    }
+    this.showError(result.status === 422 ? detailOf(result.body) || TEXT.rejected : TEXT.rejected);
+    return false;
   };
 
   // ---- public API ----------------------------------------------------------------------------------------
 
   global.KeepwellWidget = {
-    version: "0.1.0",
+    version: "0.2.0",
     /** Mount the widget (replacing one already mounted) and return it. */
     init: function (options) {
       if (current) current.destroy();

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from keepwell import accounts, health
+from keepwell.bootstrap import DEMO_CSM
 from keepwell.db import get_engine, session_scope
 from tests.e2e.conftest import RunningSystem
 
@@ -76,8 +77,9 @@ def test_signed_in_customer_sees_their_health_in_the_app(system: RunningSystem, 
 def test_csm_reads_the_transcript_with_intents_in_the_console(system: RunningSystem, page: Page) -> None:
     conversation_id = system.chat("how do I connect Slack?").json()["conversation_id"]
     page.goto(f"{system.base_url}/console")
-    page.fill("input[name=username]", system.settings.csm_username)
-    page.fill("input[name=password]", system.settings.csm_password)
+    username, password = DEMO_CSM
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.goto(f"{system.base_url}/console/conversations/{conversation_id}")
     expect(page.get_by_text("how do I connect Slack?")).to_be_visible()

@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from keepwell import accounts, health, identity, offers
+from keepwell.bootstrap import DEMO_CSM
 from keepwell.db import get_engine, session_scope
 from tests.e2e.conftest import IDENTITY_SECRET, RunningSystem
 
@@ -33,7 +34,7 @@ def test_health_reports_every_part_ready(system: RunningSystem) -> None:
     body = httpx.get(f"{system.base_url}/api/health").json()
     assert body["status"] == "ok"
     assert {name for name, part in body["components"].items() if part["ready"]} == {
-        "rasa", "action_server", "knowledge_base",
+        "rasa", "action_server", "knowledge_base", "database",
     }  # fmt: skip
 
 
@@ -100,7 +101,7 @@ def test_handoff_silences_the_bot_until_a_csm_releases_it(system: RunningSystem)
         assert csrf, "the login form carries a CSRF token"
         logged_in = console.post(
             "/console/login",
-            data={"username": system.settings.csm_username, "password": system.settings.csm_password, "csrf": csrf[1]},
+            data={"username": DEMO_CSM[0], "password": DEMO_CSM[1], "csrf": csrf[1]},
         )
         assert logged_in.status_code == 200
         transcript = console.get(f"/console/conversations/{conversation_id}")
