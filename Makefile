@@ -69,8 +69,8 @@ train: $(MODEL) ## train the Rasa model when its data changed
 index: $(APP_ENV)/.ready ## build the knowledge-base index when the articles or the model changed
 	$(PY) -m knowledge_base build
 
-run: setup train index ## set up everything and run Keepwell on the embedded defaults
-	$(PY) -m api.launcher --rasa-bin $(RASA) --model $(MODEL)
+run: setup train index ## set up everything and run Keepwell under supervisord (a dead part restarts; Ctrl-C stops all)
+	$(PY) -m launcher --rasa-bin $(RASA) --model $(MODEL)
 
 validate: $(ENCODER) | $(RASA_ENV)/.ready ## check the Rasa training data
 	$(RASA) data validate --data bot --config config.yml --domain domain.yml --fail-on-warnings
@@ -82,9 +82,12 @@ test-stories: $(MODEL)
 browser: # Debian's Chromium for the widget and console browser tests (never a downloaded browser)
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 
-services: # the local PostgreSQL the scale-out tests use; started when installed but stopped
+services: # the local PostgreSQL and Redis the scale-out tests use; started when installed but stopped
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | tail -1) main start
 	@pg_isready -h 127.0.0.1 -p 5432
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 --port 6379 \
+		--save "" --appendonly no
+	@redis-cli -h 127.0.0.1 -p 6379 ping
 
 test: setup lint validate test-stories browser services ## set up everything and run every test
 	$(PY) -m pytest tests --rasa-bin $(RASA) --rasa-model $(MODEL)
@@ -92,13 +95,13 @@ test: setup lint validate test-stories browser services ## set up everything and
 lint: $(APP_ENV)/.ready ## ruff over the Python 3.11 code
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
 
-bench: setup train $(ENCODER) ## answer quality vs published results, and chat latency (DATASET=dir: one CSV dataset)
+bench: setup train $(ENCODER) ## answer quality vs published results, chat latency, API fuzzing (DATASET=dir: one CSV dataset)
 ifdef DATASET
 	$(PY) -m benchmarks nlu --dataset $(DATASET) --rasa-bin $(RASA)
 	$(PY) -m benchmarks retrieval --dataset $(DATASET)
 else
 	$(PY) -m benchmarks all --rasa-bin $(RASA)
-	$(PY) -m pytest tests/e2e/test_latency.py --rasa-bin $(RASA) --rasa-model $(MODEL) -s -m bench
+	$(PY) -m pytest tests/e2e/test_latency.py tests/e2e/test_fuzz.py --rasa-bin $(RASA) --rasa-model $(MODEL) -s -m bench
 endif
 
 clean: ## remove built artefacts (keeps the cached environments)

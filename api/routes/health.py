@@ -1,43 +1,30 @@
-"""`GET /api/health`: ready only when Rasa, the action server and the knowledge base all are."""
+"""`GET /api/health`: `ok`, `degraded` (a part is down, the gateway still answers) or `unavailable` (503)."""
 
-import httpx
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import RasaDep, SettingsDep
 from api.schemas import ComponentHealthPublic, HealthPublic
+from api.services import health as health_service
 
 router = APIRouter(prefix="/api", tags=["health"])
 
 
-@router.get("/health", response_model=HealthPublic, responses={503: {"model": HealthPublic}})
-async def health(rasa: RasaDep, settings: SettingsDep) -> JSONResponse:
-    rasa_ready, rasa_detail = await rasa.status()
-    components = {"rasa": ComponentHealthPublic(ready=rasa_ready, detail=rasa_detail)}
-    components.update(await _action_server(settings.action_server_url))
-    ready = all(c.ready for c in components.values())
-    body = HealthPublic(status="ok" if ready else "unavailable", components=components)
-    return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
-
-
-async def _action_server(base_url: str) -> dict[str, ComponentHealthPublic]:
-    """The action server's `/ready` reports itself and the knowledge base it loaded."""
-    try:
-        async with httpx.AsyncClient(base_url=base_url, timeout=3.0) as client:
-            response = await client.get("/ready")
-    except httpx.HTTPError as error:
-        down = f"not reachable ({error.__class__.__name__})"
-        return {
-            "action_server": ComponentHealthPublic(ready=False, detail=down),
-            "knowledge_base": ComponentHealthPublic(ready=False, detail="unknown: action server not reachable"),
-        }
-    if response.status_code not in (200, 503):
-        return {
-            "action_server": ComponentHealthPublic(ready=False, detail=f"ready answered {response.status_code}"),
-            "knowledge_base": ComponentHealthPublic(ready=False, detail="unknown"),
-        }
-    kb = response.json().get("knowledge_base", {})
-    return {
-        "action_server": ComponentHealthPublic(ready=True, detail="up"),
-        "knowledge_base": ComponentHealthPublic(ready=bool(kb.get("ready")), detail=str(kb.get("detail", ""))),
-    }
+@router.get(
+    "/health",
+    response_model=HealthPublic,
+    responses={503: {"model": HealthPublic, "description": "Unavailable: the gateway's database cannot be reached"}},
+)
+async def health(request: Request, rasa: RasaDep, settings: SettingsDep) -> JSONResponse:
+    """200 while the gateway can serve (every part ready, or `degraded` naming the parts that are down);
+    503 only when the gateway's own database cannot be reached."""
+    checked = await health_service.check(rasa, settings.action_server_url, request.app.state.engine)
+    components = {name: ComponentHealthPublic(ready=p.ready, detail=p.detail) for name, p in checked.parts.items()}
+    down = checked.down
+    body = HealthPublic(
+        status=checked.status,
+        components=components,
+        down=down,
+        detail="; ".join(f"{name}: {checked.parts[name].detail}" for name in down) or "every part is ready",
+    )
+    return JSONResponse(body.model_dump(), status_code=503 if checked.status == "unavailable" else 200)
