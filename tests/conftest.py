@@ -1,10 +1,11 @@
-"""Options and fixtures shared by every test: the Rasa environment and model (passed by `make test`), PostgreSQL."""
+"""Options and fixtures shared by every test: the Rasa environment and model (from `make test`), PostgreSQL, Redis."""
 
 import os
 import uuid
 from collections.abc import Iterator
 
 import pytest
+import redis
 from sqlalchemy import Engine, text
 
 from keepwell.db import make_engine
@@ -22,6 +23,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--postgres-url",
         default="postgresql://127.0.0.1:5432/test",
         help="a PostgreSQL database the scale-out tests may create throwaway schemas in",
+    )
+    parser.addoption(
+        "--redis-url",
+        default="redis://127.0.0.1:6379/0",
+        help="a Redis the shared-store tests may write throwaway keys in",
     )
 
 
@@ -41,3 +47,19 @@ def postgres_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+def redis_store(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
+    """A Redis URL and a fresh key prefix; every key under the prefix is deleted afterwards. Fails (never skips)
+    when Redis is down."""
+    url = request.config.getoption("--redis-url")
+    prefix = f"kw_test_{uuid.uuid4().hex[:12]}"
+    client = redis.Redis.from_url(url)
+    client.ping()
+    try:
+        yield url, prefix
+    finally:
+        for key in client.scan_iter(match=f"{prefix}:*"):
+            client.delete(key)
+        client.close()

@@ -7,20 +7,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
-from api.limiter import limiter
 from api.main import create_app
 from api.settings import Settings
+from keepwell import staff
+from keepwell.bootstrap import DEMO_CSM, prepare
 from keepwell.db import session_factory
 from tests.api.fakes import FakeRasa
 
-IDENTITY_SECRET = "api-test-identity-secret"
-CSM_USERNAME = "csm@example.test"
-CSM_PASSWORD = "a-test-password"
+IDENTITY_SECRET = "api-test-identity-secret-of-32-bytes"  # HS256 wants 32 bytes or more
+CSM_USERNAME, CSM_PASSWORD = DEMO_CSM
 
 # The `events` table exactly as Rasa 3.6's SQLTrackerStore creates it (rasa.core.tracker_store.SQLEvent), written
 # out here rather than taken from the gateway's own Table so a drift between the two would fail the tests.
@@ -79,7 +80,9 @@ class TrackerEvents:
     def action(self, sender: str, name: str) -> None:
         self._write(sender, "action", {"name": name, "policy": None, "confidence": 1.0}, None, name)
 
-    def user(self, sender: str, message: str, intent: str, confidence: float) -> None:
+    def user(
+        self, sender: str, message: str, intent: str, confidence: float, metadata: dict[str, Any] | None = None
+    ) -> None:
         parse_data = {
             "intent": {"name": intent, "confidence": confidence},
             "entities": [],
@@ -88,7 +91,13 @@ class TrackerEvents:
             "metadata": {},
             "intent_ranking": [{"name": intent, "confidence": confidence}],
         }
-        data = {"text": message, "parse_data": parse_data, "input_channel": "rest", "message_id": "0" * 32}
+        data = {
+            "text": message,
+            "parse_data": parse_data,
+            "input_channel": "rest",
+            "message_id": "0" * 32,
+            "metadata": metadata or {},
+        }
         self._write(sender, "user", data, intent, None)
 
     def bot(
@@ -109,6 +118,15 @@ class TrackerEvents:
         self._write(sender, "bot", {"text": message, "data": payload, "metadata": {}}, None, None)
 
 
+# Argon2 at its production cost takes about 0.4 s a hash on these machines; tests check behaviour, not cost.
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(staff, "_hasher", FAST_HASHER)
+
+
 @pytest.fixture
 def rasa() -> FakeRasa:
     return FakeRasa()
@@ -120,9 +138,6 @@ def settings(tmp_path: Path) -> Settings:
         data_dir=tmp_path,
         demo_mode=True,
         identity_secret=IDENTITY_SECRET,
-        session_secret="api-test-session-secret",
-        csm_username=CSM_USERNAME,
-        csm_password=CSM_PASSWORD,
         rate_limit_enabled=False,
     )
 
@@ -134,8 +149,8 @@ def app(settings: Settings, rasa: FakeRasa) -> FastAPI:
 
 @pytest.fixture
 def client(app: FastAPI) -> Iterator[TestClient]:
-    """A client with the app started (lifespan run: tables created, demo data seeded, CSM account made)."""
-    limiter.reset()  # the limiter is process-wide; counts from other tests must not leak in
+    """A client with the app started on a prepared database (migrated, demo data and demo logins seeded)."""
+    prepare(app.state.settings)
     with TestClient(app) as test_client:
         yield test_client
 
@@ -175,7 +190,7 @@ def csrf_of() -> Callable[[TestClient, str], str]:
 
 @pytest.fixture
 def csm_client(client: TestClient, csrf_of: Callable[[TestClient, str], str]) -> TestClient:
-    """The client signed in to the console as the configured CSM."""
+    """The client signed in to the console as the demo CSM (keepwell.bootstrap.DEMO_CSM)."""
     token = csrf_of(client, "/console/login")
     response = client.post(
         "/console/login",
