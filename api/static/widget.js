@@ -123,7 +123,7 @@
   function cleanMessage(raw) {
     raw = raw || {};
     return {
-      id: typeof raw.id === "number" ? raw.id : null,
+      id: typeof raw.id === "number" && raw.id > 0 ? raw.id : null, // 0: a notice the log could not be read back for
       role: ROLES[raw.role] === true ? raw.role : "bot",
       state: typeof raw.state === "string" ? raw.state : "",
       messageId: typeof raw.message_id === "string" ? raw.message_id : null,

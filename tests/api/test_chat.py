@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from api.main import create_app
 from api.settings import Settings
@@ -100,6 +101,40 @@ def test_the_message_is_committed_before_rasa_sees_it(client: TestClient, rasa: 
 
     other.dispose()
     assert seen == [[("how do I invite people?", "pending")]]
+
+
+def test_a_database_hiccup_after_acceptance_is_a_saved_notice_not_a_500(
+    client: TestClient, rasa: FakeRasa, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    turns = client.app.state.turns  # type: ignore[attr-defined]
+
+    def busy(_message_id: int) -> None:
+        raise OperationalError("SELECT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(turns, "_read_outcome", busy)
+    response = client.post("/api/chat", json={"message": "hello?"})
+    monkeypatch.undo()
+
+    assert response.status_code == 200
+    body = response.json()
+    assert [m["role"] for m in body["messages"]] == ["system"] and "saved" in body["messages"][0]["text"]
+    _eventually(lambda: _log(settings, body["conversation_id"])[0].state == "answered")
+    assert [m.role for m in _log(settings, body["conversation_id"])] == ["customer", "bot"]
+
+
+def test_an_unreadable_tracker_store_costs_the_annotation_not_the_answer(
+    client: TestClient, rasa: FakeRasa, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tracker = client.app.state.turns._tracker  # type: ignore[attr-defined]
+
+    def unreadable(*_args: object) -> None:
+        raise OperationalError("SELECT", {}, Exception("no such column: events.data"))
+
+    monkeypatch.setattr(tracker, "turns_since", unreadable)
+    body = client.post("/api/chat", json={"message": "how do I invite people?"}).json()
+
+    assert [(m["role"], m["text"]) for m in body["messages"]] == [("bot", "Hello!")]
+    assert body["message"]["state"] == "answered"
 
 
 def _rows(engine: Any, conversation_id: str) -> list[Message]:
