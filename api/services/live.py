@@ -15,6 +15,9 @@ from redis import asyncio as aioredis
 
 logger = logging.getLogger(__name__)
 
+# Backoff between attempts to get the Redis channel back.
+_RECONNECT_FIRST_S, _RECONNECT_MAX_S = 0.5, 10.0
+
 
 class Subscription:
     """Waits for the next signal of one conversation."""
@@ -75,11 +78,11 @@ class RedisLiveSignals(LiveSignals):
         self._redis = aioredis.from_url(url)
         self._channel = channel
         self._listener: asyncio.Task[None] | None = None
+        self.connected = asyncio.Event()  # subscribed to the channel right now
 
     async def start(self) -> None:
-        pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe(self._channel)
-        self._listener = asyncio.create_task(self._listen(pubsub))
+        # Listening never blocks start-up: without Redis the streams still poll the log.
+        self._listener = asyncio.create_task(self._listen())
 
     async def stop(self) -> None:
         if self._listener is not None:
@@ -96,8 +99,24 @@ class RedisLiveSignals(LiveSignals):
             logger.warning("could not publish a live signal to Redis; streams elsewhere will poll")
             self._deliver(conversation_id)
 
-    async def _listen(self, pubsub: aioredis.client.PubSub) -> None:
-        async for item in pubsub.listen():
-            data = item.get("data")
-            if isinstance(data, bytes):
-                self._deliver(data.decode())
+    async def _listen(self) -> None:
+        """Fan the channel out to this gateway's streams; reconnect with backoff whenever Redis goes away."""
+        delay = _RECONNECT_FIRST_S
+        while True:
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self._channel)
+                self.connected.set()
+                delay = _RECONNECT_FIRST_S
+                async for item in pubsub.listen():
+                    data = item.get("data")
+                    if isinstance(data, bytes):
+                        self._deliver(data.decode())
+            except (aioredis.RedisError, OSError) as error:
+                logger.warning("live signals: Redis unreachable (%r); streams poll until it is back", error)
+            finally:
+                self.connected.clear()
+                with contextlib.suppress(aioredis.RedisError, OSError):
+                    await pubsub.aclose()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _RECONNECT_MAX_S)

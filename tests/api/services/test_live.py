@@ -4,6 +4,7 @@ import asyncio
 import uuid
 
 import pytest
+from redis import asyncio as aioredis
 
 from api.services.live import LiveSignals, RedisLiveSignals
 
@@ -42,7 +43,7 @@ def test_two_gateways_share_signals_through_redis() -> None:
         await other.start()
         try:
             async with other.subscribe("conv") as subscription:
-                await asyncio.sleep(0.1)  # the subscription reaches Redis
+                await asyncio.wait_for(other.connected.wait(), 5)
                 await one.publish("conv")
                 return await subscription.wait(3)
         finally:
@@ -61,5 +62,46 @@ def test_redis_down_still_wakes_the_local_streams(url: str) -> None:
             woke = await subscription.wait(1)
         await signals.stop()
         return woke
+
+    assert asyncio.run(scenario()) is True
+
+
+def test_without_redis_a_gateway_still_starts_and_wakes_its_own_streams() -> None:
+    async def scenario() -> bool:
+        signals = RedisLiveSignals("redis://127.0.0.1:1/0", f"keepwell-test:{uuid.uuid4().hex}")
+        await signals.start()  # nothing listens on port 1
+        try:
+            async with signals.subscribe("a") as a:
+                await signals.publish("a")
+                return await a.wait(1.0)
+        finally:
+            await signals.stop()
+
+    assert asyncio.run(scenario())
+
+
+def test_a_gateway_gets_the_channel_back_after_redis_drops_it() -> None:
+    channel = f"keepwell-test:{uuid.uuid4().hex}"
+
+    async def scenario() -> bool:
+        one, other = RedisLiveSignals(REDIS_URL, channel), RedisLiveSignals(REDIS_URL, channel)
+        await other.start()
+        try:
+            await asyncio.wait_for(other.connected.wait(), 5)
+            admin = aioredis.from_url(REDIS_URL)
+            await admin.execute_command("CLIENT", "KILL", "TYPE", "pubsub")  # what a Redis restart does to it
+            await admin.aclose()
+            for _ in range(50):  # the listener notices the lost connection...
+                if not other.connected.is_set():
+                    break
+                await asyncio.sleep(0.1)
+            assert not other.connected.is_set()
+            await asyncio.wait_for(other.connected.wait(), 10)  # ...and subscribes again
+            async with other.subscribe("conv") as subscription:
+                await one.publish("conv")
+                return await subscription.wait(3)
+        finally:
+            await one.stop()
+            await other.stop()
 
     assert asyncio.run(scenario()) is True
