@@ -67,7 +67,8 @@ class TrackerEvents:
         return cursor, turns
 
     def answer_of(self, conversation_id: str, message_id: int) -> list[dict[str, Any]] | None:
-        """What the bot said in a turn Rasa finished, in the REST channel's shape; None when Rasa has no such turn.
+        """What the bot said in the last turn Rasa finished for this message, in the REST channel's shape; None when
+        Rasa has no such turn or the turn said nothing (a failed action): then the message should be sent again.
 
         Rasa saves a turn's events when the turn ends, so a user event carrying this message id means the turn ran
         to its end (perhaps after the gateway stopped waiting). Sending the message again would run it twice.
@@ -81,16 +82,17 @@ class TrackerEvents:
         )
         with self._engine.connect() as connection:
             rows = connection.execute(query).all()
-        said: list[dict[str, Any]] | None = None
+        latest: list[dict[str, Any]] | None = None  # the bot's output after the latest turn of this message
+        in_turn = False
         for type_name, data in rows:
             event = _json(data)
             if type_name == "user":
-                if said is not None:
-                    break  # the next turn began
-                said = [] if _message_id(event) == message_id else None
-            elif said is not None:
-                said.extend(_rest_output(event))
-        return said
+                in_turn = _message_id(event) == message_id
+                if in_turn:
+                    latest = []
+            elif in_turn and latest is not None:
+                latest.extend(_rest_output(event))
+        return latest or None
 
 
 def _rest_output(bot_event: dict[str, Any]) -> list[dict[str, Any]]:

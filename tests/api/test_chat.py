@@ -262,6 +262,29 @@ def test_a_turn_rasa_finished_after_the_gateway_stopped_waiting_is_not_sent_agai
     assert len(rasa.sent) == 1, "the retry read the finished turn instead of running it twice"
 
 
+def test_a_turn_rasa_finished_without_a_word_is_sent_again(
+    client: TestClient, rasa: FakeRasa, settings: Settings
+) -> None:
+    rasa.reply = []  # a custom action failed: Rasa keeps the user event and says nothing
+    rasa.on_send = lambda conversation_id, text, metadata: _rasa_saves_the_silent_turn(
+        settings, conversation_id, metadata
+    )
+    body = client.post("/api/chat", json={"message": "what about SSO?"}).json()
+    assert [m["role"] for m in body["messages"]] == ["system"]
+
+    rasa.reply = [{"text": "SSO is on the Enterprise plan."}]
+    _eventually(lambda: _log(settings, body["conversation_id"])[0].state == "answered_late")
+    assert len(rasa.sent) == 2
+    assert _log(settings, body["conversation_id"])[-1].text == "SSO is on the Enterprise plan."
+
+
+def _rasa_saves_the_silent_turn(settings: Settings, conversation_id: str, metadata: dict[str, Any]) -> None:
+    tracker = TrackerEvents(settings.resolved_tracker_store_url)
+    tracker.user(conversation_id, "what about SSO?", "ask_howto", 0.9, metadata={"keepwell": metadata["keepwell"]})
+    tracker.action(conversation_id, "action_answer_from_kb")
+    tracker.close()
+
+
 def test_a_message_too_old_for_a_late_answer_is_left_to_a_person(tmp_path: Path, rasa: FakeRasa) -> None:
     settings = Settings(
         data_dir=tmp_path, rate_limit_enabled=False, late_answer_max_age_s=0, redelivery_interval_s=0.05

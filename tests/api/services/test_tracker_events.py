@@ -47,6 +47,11 @@ def test_the_answer_of_a_turn_rasa_finished_is_read_back_in_the_rest_channel_sha
              sources=[{"title": "Export", "url": "/help/export"}])  # fmt: skip
     rasa.user("conv", "next question", "greet", 0.9, metadata={"keepwell": {"message_id": 8}})
     rasa.bot("conv", "Hello!")
+    rasa.user("conv", "a failed action said nothing", "ask_howto", 0.9, metadata={"keepwell": {"message_id": 10}})
+    rasa.action("conv", "action_answer_from_kb")
+    rasa.user("conv", "sent again, answered", "ask_howto", 0.9, metadata={"keepwell": {"message_id": 11}})
+    rasa.user("conv", "sent again, answered", "ask_howto", 0.9, metadata={"keepwell": {"message_id": 10}})
+    rasa.bot("conv", "Second time lucky.")
     rasa.close()
 
     reader = TrackerEvents(create_engine(url))
@@ -55,5 +60,7 @@ def test_the_answer_of_a_turn_rasa_finished_is_read_back_in_the_rest_channel_sha
         {"custom": {"sources": [{"title": "Export", "url": "/help/export"}]}},
     ]
     assert reader.answer_of("conv", 8) == [{"text": "Hello!", "buttons": []}]
+    assert reader.answer_of("conv", 10) == [{"text": "Second time lucky.", "buttons": []}], "the latest turn counts"
+    assert reader.answer_of("conv", 11) is None, "a turn that said nothing is sent again"
     assert reader.answer_of("conv", 9) is None, "Rasa never finished (or never got) that turn"
     assert reader.answer_of("other", 7) is None
