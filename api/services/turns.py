@@ -8,12 +8,13 @@ hung, an empty answer), the message is released for the redelivery worker (`api/
 """
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -30,6 +31,7 @@ from keepwell.db import session_factory
 from keepwell.models import utcnow
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 NOTICE = log.Reply(
     role=log.ROLE_SYSTEM,
@@ -93,7 +95,7 @@ class Turns:
         self._tracker = tracker
         self._live = live
         self._settings = settings
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
         self.lease_s = LEASE_S
         # Called after every answer the assistant manages to give (the worker then retries the waiting ones).
         self.on_answer: Callable[[], None] = lambda: None
@@ -134,6 +136,10 @@ class Turns:
             await asyncio.wait({task}, timeout=self._settings.reply_deadline_s)
             if not task.done():
                 await self._give_notice(message)
+            elif not task.cancelled() and task.exception() is None and (answer := task.result()):
+                # Answered in time by this very task: the outcome is what it stored, no need to read it back.
+                state = log.ANSWERED if answer[0].state == log.SENT else log.ANSWERED_LATE
+                return Outcome(dataclasses.replace(message, state=state), answer)
             return await self._stored(message.id)
         except Exception:
             # The message is committed: whatever failed after that (the database busy or gone a moment), the
@@ -188,11 +194,12 @@ class Turns:
             await self._give_notice(message)
         await self._deliver(message, customer_id)
 
-    async def _deliver(self, message: log.MessageView, customer_id: str | None) -> None:
-        """Send the message to Rasa and store the answer; on failure give the notice (once) and schedule a retry."""
+    async def _deliver(self, message: log.MessageView, customer_id: str | None) -> list[log.MessageView] | None:
+        """Send the message to Rasa and store the answer; on failure give the notice (once) and schedule a retry.
+        Returns the answer as stored, or None (no answer, or the message was settled elsewhere)."""
         holding = asyncio.create_task(self._hold_lease(message.id))
         try:
-            await self._attempt(message, customer_id)
+            return await self._attempt(message, customer_id)
         finally:
             holding.cancel()
 
@@ -211,7 +218,7 @@ class Turns:
             session.commit()
         return renewed
 
-    async def _attempt(self, message: log.MessageView, customer_id: str | None) -> None:
+    async def _attempt(self, message: log.MessageView, customer_id: str | None) -> list[log.MessageView] | None:
         try:
             raw = await self._finished_turn(message)
             if raw is None:
@@ -230,13 +237,15 @@ class Turns:
             logger.warning("no answer for message %s (attempt %s): %r", message.id, message.attempts, error)
             await self._give_notice(message)
             await asyncio.to_thread(self._release, message, retry_delay(message.attempts))
-            return
+            return None
         if stored is None:
             logger.info("message %s was settled elsewhere; this answer is dropped", message.id)
         else:
-            await asyncio.to_thread(self._store_annotations, message.conversation_id)
+            # Off the customer's path: the console can wait a moment for what NLU understood.
+            self._spawn(asyncio.to_thread(self._store_annotations, message.conversation_id))
         await self._live.publish(message.conversation_id)
         self.on_answer()
+        return stored
 
     async def _finished_turn(self, message: log.MessageView) -> list[Any] | None:
         """On a later attempt: what the bot said if Rasa finished the turn after the gateway stopped waiting."""
@@ -327,14 +336,14 @@ class Turns:
 
     # ---- background tasks ---------------------------------------------------------------------------------------
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+    def _spawn(self, work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         """Run `work` to its end even after the request that started it has been answered."""
         task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._finished)
         return task
 
-    def _finished(self, task: asyncio.Task[None]) -> None:
+    def _finished(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             logger.error("a turn failed unexpectedly", exc_info=task.exception())
