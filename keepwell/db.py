@@ -31,6 +31,9 @@ def _on_connect_pragmas(engine: Engine, *, foreign_keys: bool) -> None:
     def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        # NORMAL is SQLite's advice for WAL: a commit survives any crash of a process (a killed gateway loses
+        # nothing); only a power cut or OS crash may roll back the last few. It saves an fsync per commit.
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
         cursor.close()
 

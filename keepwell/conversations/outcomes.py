@@ -56,10 +56,8 @@ def accept(
         MessageIdConflict: the client id was used before in this conversation for another text.
     """
     now = now or utcnow()
-    if client_message_id is not None and not conversation.is_new:
-        existing = _by_client_id(session, conversation.id, client_message_id)
-        if existing is not None:
-            return _duplicate(existing, text)
+    # No look-up first: the unique (conversation, client id) constraint finds a resent message, and the common
+    # case (a new message) costs one statement less.
     if conversation.is_new:
         session.add(Conversation(id=conversation.id, customer_id=conversation.customer_id, channel=channel))
     else:
@@ -107,16 +105,18 @@ def answer(
     Answered within the deadline (still pending) the replies are `sent`; after the notice they are `late` and the
     message's open "assistant unavailable" flag is resolved by the assistant. The caller commits.
     """
-    if _transition(session, message_id, PENDING, ANSWERED, lease_until=None):
+    if conversation_id := _transition(session, message_id, PENDING, ANSWERED, lease_until=None):
         state = SENT
-    elif _transition(session, message_id, UNANSWERED, ANSWERED_LATE, lease_until=None, next_attempt_at=None):
+    elif conversation_id := _transition(
+        session, message_id, UNANSWERED, ANSWERED_LATE, lease_until=None, next_attempt_at=None
+    ):
         state = LATE
         _resolve_flags(session, message_id, by="assistant")
     else:
         return None
     if turn is not None:
         annotate(session, [turn])
-    return _add_replies(session, load(session, message_id), replies, state)
+    return _add_replies(session, conversation_id, message_id, replies, state)
 
 
 def give_notice(session: Session, message_id: int, notice: Reply) -> MessageView | None:
@@ -126,23 +126,23 @@ def give_notice(session: Session, message_id: int, notice: Reply) -> MessageView
     `retry_later` or an expired lease makes it due for another attempt. Returns the notice, or None when the message
     already has its outcome (or its notice). The caller commits.
     """
-    if not _transition(session, message_id, PENDING, UNANSWERED):
+    conversation_id = _transition(session, message_id, PENDING, UNANSWERED)
+    if conversation_id is None:
         return None
-    message = load(session, message_id)
     session.add(
         ConversationFlag(
-            conversation_id=message.conversation_id,
+            conversation_id=conversation_id,
             message_id=message_id,
             reason=ASSISTANT_UNAVAILABLE,
             detail="The assistant could not answer within the reply deadline; the customer got a notice.",
         )
     )
-    return _add_replies(session, message, [notice], SENT)[0]
+    return _add_replies(session, conversation_id, message_id, [notice], SENT)[0]
 
 
 def hold(session: Session, message_id: int, notice: Reply) -> list[MessageView]:
     """A person has the conversation: the message waits for them; the customer is told so. The caller commits."""
-    return _add_replies(session, load(session, message_id), [notice], SENT)
+    return _add_replies(session, load(session, message_id).conversation_id, message_id, [notice], SENT)
 
 
 def retry_later(session: Session, message_id: int, at: datetime) -> None:
@@ -157,7 +157,7 @@ def retry_later(session: Session, message_id: int, at: datetime) -> None:
 
 def expire(session: Session, message_id: int) -> bool:
     """Too old for a late answer, or a person took over: it is left to a person (its flag stays open)."""
-    return _transition(session, message_id, UNANSWERED, EXPIRED, lease_until=None, next_attempt_at=None)
+    return _transition(session, message_id, UNANSWERED, EXPIRED, lease_until=None, next_attempt_at=None) is not None
 
 
 def claim_due(session: Session, *, now: datetime, lease_s: float, limit: int = 10) -> list[MessageView]:
@@ -229,15 +229,17 @@ def has_waiting_retries(session: Session, *, now: datetime) -> bool:
     return session.scalar(query) is not None
 
 
-def _transition(session: Session, message_id: int, from_state: str, to_state: str, **values: Any) -> bool:
-    """Move a message from one state to another; False when it is not in `from_state` (someone else moved it)."""
+def _transition(session: Session, message_id: int, from_state: str, to_state: str, **values: Any) -> str | None:
+    """Move a message from one state to another. Returns its conversation's id, or None when the message is not in
+    `from_state` (someone else moved it)."""
     result = session.execute(
         update(Message)
         .where(Message.id == message_id, Message.state == from_state)
         .values(state=to_state, **values)
+        .returning(Message.conversation_id)
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return result.scalar_one_or_none()
 
 
 def _resolve_flags(session: Session, message_id: int, by: str) -> None:
@@ -248,18 +250,20 @@ def _resolve_flags(session: Session, message_id: int, by: str) -> None:
     )
 
 
-def _add_replies(session: Session, message: Message, replies: Sequence[Reply], state: str) -> list[MessageView]:
+def _add_replies(
+    session: Session, conversation_id: str, message_id: int, replies: Sequence[Reply], state: str
+) -> list[MessageView]:
     now = utcnow()
     # Touch the conversation first: its row lock orders concurrent writers, so their message ids commit in order
     # and a live stream reading "after id N" never skips one.
-    session.execute(update(Conversation).where(Conversation.id == message.conversation_id).values(last_message_at=now))
+    session.execute(update(Conversation).where(Conversation.id == conversation_id).values(last_message_at=now))
     rows = [
         Message(
-            conversation_id=message.conversation_id,
+            conversation_id=conversation_id,
             role=reply.role,
             text=reply.text,
             state=state,
-            reply_to_id=message.id,
+            reply_to_id=message_id,
             created_at=now,
             buttons=list(reply.buttons) or None,
             sources=list(reply.sources) or None,
