@@ -41,6 +41,8 @@ class Redelivery:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._working: set[asyncio.Task[None]] = set()
+        # Whether the last sweep saw messages waiting for a late answer: only then is an answer worth a sweep.
+        self._backlog = False
         turns.on_answer = self.wake
 
     def start(self) -> None:
@@ -55,9 +57,16 @@ class Redelivery:
             task.cancel()
         await asyncio.gather(*self._working, return_exceptions=True)
 
+    @property
+    def has_backlog(self) -> bool:
+        """Whether the last sweep saw messages waiting for a late answer (or claimed some, or works on some)."""
+        return self._backlog
+
     def wake(self) -> None:
-        """Something changed (the assistant just answered): look for due messages now."""
-        self._wake.set()
+        """The assistant just answered: if messages wait for a late answer, look for due ones now, not at the next
+        interval. With none waiting, a sweep after every answer would only compete with the next customer's turn."""
+        if self._backlog:
+            self._wake.set()
 
     async def _run(self) -> None:
         while True:
@@ -74,9 +83,11 @@ class Redelivery:
         free = MAX_CONCURRENT - len(self._working)
         if free <= 0:
             return 0
-        if await asyncio.to_thread(self._waiting) and await self._assistant_ready():
+        waiting = await asyncio.to_thread(self._waiting)
+        if waiting and await self._assistant_ready():
             await asyncio.to_thread(self._make_due)
         claimed = await asyncio.to_thread(self._claim, free)
+        self._backlog = waiting or bool(claimed) or bool(self._working)
         started = 0
         for message in claimed:
             if await self._leave_to_person(message):

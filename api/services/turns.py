@@ -25,7 +25,6 @@ from api.services.replies import shape_replies
 from api.services.tracker_events import TrackerEvents
 from api.settings import Settings
 from keepwell import conversations as log
-from keepwell import handoffs
 from keepwell.assertions import customer_metadata
 from keepwell.db import session_factory
 from keepwell.models import utcnow
@@ -157,7 +156,7 @@ class Turns:
     ) -> log.Accepted:
         with self._session() as session:
             conversation = log.open_conversation(session, conversation_id, customer_id)
-            held = not conversation.is_new and handoffs.is_active(session, conversation.id)
+            held = conversation.with_person
             accepted = log.accept(
                 session,
                 conversation,

@@ -72,12 +72,16 @@ def accept(
         lease_until=now + timedelta(seconds=lease_s) if state == PENDING else None,
         attempts=1 if state == PENDING else 0,
     )
+    if client_message_id is None:  # nothing to collide with: no savepoint
+        session.add(message)
+        session.flush()
+        return Accepted(view_of(message), duplicate=False)
     try:
         with session.begin_nested():
             session.add(message)
     except IntegrityError:
         # Another request stored the same client id a moment ago: that one is the message.
-        existing = _by_client_id(session, conversation.id, client_message_id) if client_message_id else None
+        existing = _by_client_id(session, conversation.id, client_message_id)
         if existing is None:
             raise
         return _duplicate(existing, text)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from keepwell.models import Conversation, Message
+from keepwell.models import Conversation, Handoff, Message
 
 ROLE_CUSTOMER, ROLE_BOT, ROLE_AGENT, ROLE_SYSTEM = "customer", "bot", "agent", "system"
 
@@ -46,6 +46,7 @@ class ConversationRef:
     id: str
     customer_id: str | None
     is_new: bool
+    with_person: bool = False  # a handoff is open: a person answers, the assistant stays quiet
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,8 @@ def new_conversation_id() -> str:
 
 
 def open_conversation(session: Session, conversation_id: str | None, customer_id: str | None) -> ConversationRef:
-    """A new conversation for this identity, or one the same identity started. Reads only.
+    """A new conversation for this identity, or one the same identity started, and whether a person has it. Reads
+    only, in one statement (it is on every chat turn's path).
 
     Raises:
         ConversationNotFound: the id is well formed but unknown.
@@ -109,12 +111,18 @@ def open_conversation(session: Session, conversation_id: str | None, customer_id
     """
     if conversation_id is None:
         return ConversationRef(new_conversation_id(), customer_id, is_new=True)
-    conversation = session.get(Conversation, conversation_id)
-    if conversation is None:
+    with_person = (
+        select(Handoff.id).where(Handoff.conversation_id == Conversation.id, Handoff.status == "open").exists()
+    )
+    found = session.execute(
+        select(Conversation.customer_id, with_person).where(Conversation.id == conversation_id)
+    ).first()
+    if found is None:
         raise ConversationNotFound(conversation_id)
-    if not secrets.compare_digest(conversation.customer_id or "", customer_id or ""):
+    owner_id, handed_over = found
+    if not secrets.compare_digest(owner_id or "", customer_id or ""):
         raise ConversationForbidden(conversation_id)
-    return ConversationRef(conversation.id, conversation.customer_id, is_new=False)
+    return ConversationRef(conversation_id, owner_id, is_new=False, with_person=bool(handed_over))
 
 
 def start_conversation(session: Session, customer_id: str | None, channel: str) -> ConversationRef:

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from keepwell import conversations as log
+from keepwell import handoffs
 from keepwell.db import make_engine, session_scope, upgrade
 from keepwell.models import ConversationFlag, utcnow
 
@@ -268,3 +269,15 @@ def test_turn_annotations_and_the_rasa_cursor(engine: Engine) -> None:
             "ask_howto", 0.91, [{"entity": "x", "value": 1}], ["a"],
         )  # fmt: skip
         assert log.rasa_cursor(session, message.conversation_id) == 7
+
+
+def test_opening_a_conversation_tells_whether_a_person_has_it(engine: Engine) -> None:
+    conversation_id = _accept(engine, customer="cus_001").message.conversation_id
+    with session_scope(engine) as session:
+        assert not log.open_conversation(session, conversation_id, "cus_001").with_person
+        handoff = handoffs.request_handoff(session, conversation_id, "cus_001", "asked for a person", [])
+    with session_scope(engine) as session:
+        assert log.open_conversation(session, conversation_id, "cus_001").with_person
+        handoffs.release(session, handoff.id, released_by="csm@demo.test")
+    with session_scope(engine) as session:
+        assert not log.open_conversation(session, conversation_id, "cus_001").with_person
