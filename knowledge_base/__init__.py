@@ -1,7 +1,8 @@
 """Keepwell's knowledge base: semantic search over the help-centre articles in `content/`.
 
-Layers, each replaceable: documents (load, chunk) -> embedder -> index (FAISS; exact NumPy for tests) -> store
-(index directory with manifest) -> `KnowledgeBase` (build, search). `python -m knowledge_base` is the CLI.
+Layers, each replaceable: documents (load, chunk, sentence rows, section anchors) -> embedder -> index (FAISS; exact
+NumPy for tests) -> store (index directory with manifest) -> `KnowledgeBase` (build, search; `sections` picks the
+answering section of each article). `python -m knowledge_base` is the CLI.
 Importing this package loads no model and reads no file.
 """
 

@@ -91,7 +91,7 @@ def _search(knowledge_base: KnowledgeBase, query: str, k: int | None) -> int:
     result = knowledge_base.search(query, k=k)
     for rank, passage in enumerate(result.passages, start=1):
         print(f"{rank}. [{passage.score:.3f}] {passage.title} — {passage.section}")
-        print(f"   {passage.url}")
+        print(f"   {passage.section_url}")
         print(textwrap.indent(textwrap.fill(_snippet(passage.text), width=100, break_on_hyphens=False), "   "))
     best = result.best
     if not result.confident:

@@ -4,22 +4,28 @@ import hashlib
 import json
 import re
 import textwrap
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import yaml
 
 # Part of the content hash: bump it whenever chunking or passage text changes, so stored indexes get rebuilt.
-CHUNKING_VERSION = 1
+CHUNKING_VERSION = 2  # 2: section anchors, sentence rows
 MAX_CHUNK_CHARS = 1200
+# Sentence rows shorter than this ("Confirm.", a table rule) say too little to point at a section.
+MIN_SENTENCE_CHARS = 12
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
-# A closing run of #s needs a space before it (CommonMark), so "## C#" keeps its "#".
-_SECTION_HEADING = re.compile(r"^##[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
+# A closing run of #s needs a space before it (CommonMark), so "## C#" keeps its "#"; up to three spaces of indent
+# are allowed, as CommonMark (and so the help page) allows them.
+_SECTION_HEADING = re.compile(r"^ {0,3}##[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
 _FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _EMPHASIS = re.compile(r"(\*\*|__|`)")
+# Anchors: apostrophes vanish ("someone's" -> "someones"), every other run of non-word characters becomes one hyphen.
+_APOSTROPHES = re.compile(r"['’]")
+_NON_WORD = re.compile(r"[\W_]+")
 
 
 class ArticleError(ValueError):
@@ -40,7 +46,12 @@ class Article:
 
 @dataclass(frozen=True)
 class Chunk:
-    """A piece of an article small enough to embed: its lead, one `##` section, or part of a long section."""
+    """A piece of an article small enough to embed: its lead, one `##` section, or part of a long section.
+
+    `section` is the `##` heading (the article title for the lead); `anchor` is the id of that heading on the help
+    page ("" for the lead, which has no heading of its own). A sentence row (see `sentence_rows`) is a copy of its
+    chunk that embeds only `sentence`, one sentence or list item of `text`.
+    """
 
     id: str
     article_id: str
@@ -48,6 +59,13 @@ class Chunk:
     section: str
     url: str
     text: str
+    anchor: str = ""
+    sentence: str = ""
+
+    @property
+    def section_url(self) -> str:
+        """The help-page URL of the chunk's section: the article URL with the heading's anchor."""
+        return section_url(self.url, self.anchor)
 
 
 def load_articles(content_dir: Path, base_url: str = "/help") -> list[Article]:
@@ -123,9 +141,11 @@ def chunk_article(article: Article, max_chars: int = MAX_CHUNK_CHARS) -> list[Ch
     lead, sections = _split_sections(article.body)
     if article.summary and article.summary not in lead:
         lead = f"{article.summary}\n\n{lead}".strip()
-    pieces: list[tuple[str, str]] = []
-    for heading, text in [(article.title, lead), *sections]:
-        pieces.extend((heading, part) for part in _split_long(text, max_chars))
+    # Anchors are numbered over every heading, empty sections included, exactly as the help page numbers them.
+    anchors = ["", *unique_anchors([heading for heading, _ in sections])]
+    pieces: list[tuple[str, str, str]] = []
+    for (heading, text), anchor in zip([(article.title, lead), *sections], anchors, strict=True):
+        pieces.extend((heading, anchor, part) for part in _split_long(text, max_chars))
     return [
         Chunk(
             id=f"{article.id}#{n}",
@@ -134,18 +154,71 @@ def chunk_article(article: Article, max_chars: int = MAX_CHUNK_CHARS) -> list[Ch
             section=heading,
             url=article.url,
             text=text,
+            anchor=anchor,
         )
-        for n, (heading, text) in enumerate(pieces)
+        for n, (heading, anchor, text) in enumerate(pieces)
     ]
 
 
+def section_anchor(heading: str) -> str:
+    """The `id` of a `##` heading on the help page, and the fragment of the links the bot gives to it.
+
+    Lower-case words joined by hyphens, with Markdown links and emphasis reduced to their text:
+    "Dependencies and recurring tasks (Starter and above)" -> "dependencies-and-recurring-tasks-starter-and-above".
+    """
+    text = _EMPHASIS.sub("", _MARKDOWN_LINK.sub(r"\1", heading))
+    slug = _NON_WORD.sub("-", _APOSTROPHES.sub("", text.lower())).strip("-")
+    return slug or "section"
+
+
+def unique_anchors(headings: list[str]) -> list[str]:
+    """The anchors of an article's `##` headings in reading order; a repeated one gets "-2", "-3" ... appended."""
+    seen: set[str] = set()
+    anchors = []
+    for heading in headings:
+        base = anchor = section_anchor(heading)
+        number = 1
+        while anchor in seen:
+            number += 1
+            anchor = f"{base}-{number}"
+        seen.add(anchor)
+        anchors.append(anchor)
+    return anchors
+
+
+def section_url(url: str, anchor: str) -> str:
+    """An article URL pointing at one section (`anchor`), or at the top of the article when `anchor` is ""."""
+    return f"{url}#{anchor}" if anchor else url
+
+
+def sentence_rows(chunk: Chunk) -> list[Chunk]:
+    """One row per sentence or list item of a chunk, each embedding that sentence under the title and heading.
+
+    A whole section's vector is a blur of everything it says; a question usually matches one sentence of the right
+    section closely, so sections are compared by their best sentence. Ids are "<chunk id>.<n>".
+    """
+    units = []
+    for line in _plain(chunk.text).split("\n"):
+        line = line.strip(" \t-*|>")
+        units.extend(s for s in _SENTENCE_END.split(line) if len(s) >= MIN_SENTENCE_CHARS)
+    return [replace(chunk, id=f"{chunk.id}.{n}", sentence=unit) for n, unit in enumerate(units)]
+
+
+def parent_id(row: Chunk) -> str:
+    """The id of the chunk a row belongs to: a sentence row's chunk, or the chunk itself."""
+    return row.id.rsplit(".", 1)[0] if row.sentence else row.id
+
+
 def passage_text(chunk: Chunk) -> str:
-    """The text embedded for a chunk: title and section give a short section its context.
+    """The text embedded for a chunk (or for a sentence row, its sentence): title and section give it context.
 
     Link targets and emphasis markers are dropped: they are noise to the embedding model.
     """
-    plain = _EMPHASIS.sub("", _MARKDOWN_LINK.sub(r"\1", chunk.text))
-    return f"{chunk.title} — {chunk.section}: {plain}"
+    return f"{chunk.title} — {chunk.section}: {_plain(chunk.sentence or chunk.text)}"
+
+
+def _plain(markdown: str) -> str:
+    return _EMPHASIS.sub("", _MARKDOWN_LINK.sub(r"\1", markdown))
 
 
 def content_hash(articles: list[Article]) -> str:
@@ -153,6 +226,7 @@ def content_hash(articles: list[Article]) -> str:
     payload = {
         "chunking_version": CHUNKING_VERSION,
         "max_chunk_chars": MAX_CHUNK_CHARS,
+        "min_sentence_chars": MIN_SENTENCE_CHARS,
         "articles": [asdict(a) for a in sorted(articles, key=lambda a: a.id)],
     }
     encoded = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

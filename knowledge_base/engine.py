@@ -11,9 +11,19 @@ from typing import Any
 
 import numpy as np
 
-from .documents import ArticleError, Chunk, chunk_article, content_hash, load_articles, passage_text
+from .documents import (
+    ArticleError,
+    Chunk,
+    chunk_article,
+    content_hash,
+    load_articles,
+    passage_text,
+    section_url,
+    sentence_rows,
+)
 from .embedder import Embedder
 from .index import FaissIndex, VectorIndex
+from .sections import LEAD_MARGIN, Scored, choose_section
 from .store import (
     CorruptIndexError,
     IndexMismatchError,
@@ -45,7 +55,11 @@ class BuildReport:
 
 @dataclass(frozen=True)
 class Passage:
-    """The best-matching piece of one article; `score` is a cosine similarity in [-1, 1]."""
+    """The piece of one article that answers the question.
+
+    `score` is the article's best cosine similarity in [-1, 1] (what ranking and confidence use); `section` is the
+    `##` heading of the chosen piece (the title for the lead) and `anchor` that heading's id on the help page.
+    """
 
     article_id: str
     title: str
@@ -53,6 +67,12 @@ class Passage:
     url: str
     text: str
     score: float
+    anchor: str = ""
+
+    @property
+    def section_url(self) -> str:
+        """The help-page link to the section: `url#anchor`, or the article URL for the lead."""
+        return section_url(self.url, self.anchor)
 
 
 @dataclass(frozen=True)
@@ -89,6 +109,8 @@ class KnowledgeBase:
         top_k: int = 3,
         ambiguity_margin: float = 0.0,
         index_factory: Callable[[int], VectorIndex] = FaissIndex,
+        lead_margin: float = LEAD_MARGIN,
+        by_sentence: bool = True,
     ) -> None:
         if top_k < 1:
             raise ValueError("top_k must be at least 1")
@@ -99,6 +121,10 @@ class KnowledgeBase:
         self.min_score = min_score
         self.top_k = top_k
         self.ambiguity_margin = ambiguity_margin
+        # How the section within an article is chosen (see sections.py); kept as attributes so benchmarks can
+        # measure each lever on one index.
+        self.lead_margin = lead_margin
+        self.by_sentence = by_sentence
         self._index_factory = index_factory
         self._loaded: StoredIndex | None = None
         self._build_lock = threading.Lock()
@@ -130,9 +156,11 @@ class KnowledgeBase:
                     self._build(force=False, progress=False)
 
     def search(self, query: str, k: int | None = None, article_id: str | None = None) -> SearchResult:
-        """Find the articles that best answer `query`: the best chunk of each, at most `k` (default `top_k`).
+        """Find the articles that best answer `query`, at most `k` (default `top_k`), and in each the section.
 
-        With `article_id`, only that article's chunks are considered (the customer picked it).
+        Articles rank by their best chunk's cosine; within each, the section is the one whose best sentence matches
+        best, the lead only by a margin (`sections.choose_section`). With `article_id`, only that article is
+        considered (the customer picked it).
 
         Raises:
             ValueError: empty or blank query, or k < 1.
@@ -149,9 +177,9 @@ class KnowledgeBase:
             raise RuntimeError("knowledge base is not ready")
         vector = self.embedder.encode_queries([query[:MAX_QUERY_CHARS]])
         if article_id is not None:
-            passages = [p for p in _best_per_article(loaded, vector, loaded.index.size) if p.article_id == article_id]
+            passages = self._best_per_article(loaded, vector, loaded.index.size, article_id)
             return SearchResult(query=query, passages=passages, confident=bool(passages))
-        passages = _best_per_article(loaded, vector, k)
+        passages = self._best_per_article(loaded, vector, k)
         confident = bool(passages) and passages[0].score >= self.min_score
         ambiguous = (
             confident
@@ -179,11 +207,13 @@ class KnowledgeBase:
                 if stored.manifest.content_hash == digest:
                     self._loaded = stored
                     seconds = time.perf_counter() - started
-                    return BuildReport(False, stored.manifest.article_count, stored.manifest.chunk_count, seconds)
+                    chunks = sum(not row.sentence for row in stored.chunks)
+                    return BuildReport(False, stored.manifest.article_count, chunks, seconds)
                 reason = "content changed"
         logger.info("Building the knowledge-base index in %s: %s", self.index_dir, reason)
         chunks = [chunk for article in articles for chunk in chunk_article(article)]
-        stored = self._encode(chunks, len(articles), digest, progress)
+        rows = [*chunks, *(row for chunk in chunks for row in sentence_rows(chunk))]
+        stored = self._encode(rows, len(articles), digest, progress)
         save_index(self.index_dir, stored.manifest, stored.chunks, stored.index)
         self._loaded = stored
         return BuildReport(True, len(articles), len(chunks), time.perf_counter() - started, reason)
@@ -223,6 +253,41 @@ class KnowledgeBase:
                 info["content_error"] = str(error)
         return info
 
+    def _best_per_article(
+        self, loaded: StoredIndex, query_vector: np.ndarray, k: int, only: str | None = None
+    ) -> list[Passage]:
+        """The top `k` articles by their best chunk, each answered by the section `choose_section` picks.
+
+        Every row is scored (a help centre has a few thousand at most; one matrix product), so all sections of a
+        chosen article compete, not only those that happened to rank high overall. `only` keeps one article.
+        """
+        scores, ids = loaded.index.search(query_vector, loaded.index.size)
+        chunks: dict[str, list[Scored]] = {}
+        sentences: dict[str, list[Scored]] = {}
+        for score, row in zip(scores[0].tolist(), ids[0].tolist(), strict=True):
+            chunk = loaded.chunks[row] if row >= 0 else None
+            if chunk is None or (only is not None and chunk.article_id != only):
+                continue
+            (sentences if chunk.sentence else chunks).setdefault(chunk.article_id, []).append(Scored(chunk, score))
+        # Rows arrive best first, so each article's first chunk holds its score; sentence rows never rank articles.
+        ranked = sorted(chunks.values(), key=lambda candidates: -candidates[0].score)[:k]
+        passages = []
+        for candidates in ranked:
+            article_sentences = sentences.get(candidates[0].chunk.article_id, []) if self.by_sentence else []
+            chosen = choose_section(candidates, article_sentences, self.lead_margin).chunk
+            passages.append(
+                Passage(
+                    chosen.article_id,
+                    chosen.title,
+                    chosen.section,
+                    chosen.url,
+                    chosen.text,
+                    candidates[0].score,
+                    chosen.anchor,
+                )
+            )
+        return passages
+
     def _stale_reason(self, digest: str) -> str:
         """Why the stored index cannot be reused, or "" if it can (as far as the manifest tells)."""
         try:
@@ -252,27 +317,3 @@ class KnowledgeBase:
             index_kind=index.kind,
         )
         return StoredIndex(manifest, chunks, index)
-
-
-def _best_per_article(loaded: StoredIndex, query_vector: np.ndarray, k: int) -> list[Passage]:
-    """The best chunk of each of the top `k` articles.
-
-    Several chunks of one article often rank together, so more than `k` chunks are fetched, widening until `k`
-    distinct articles are found or every chunk has been seen.
-    """
-    total = loaded.index.size
-    fetch = min(total, k * 4)
-    while True:
-        scores, ids = loaded.index.search(query_vector, fetch)
-        best: dict[str, Passage] = {}
-        for score, row in zip(scores[0].tolist(), ids[0].tolist(), strict=True):
-            if row < 0:
-                continue
-            chunk = loaded.chunks[row]
-            if chunk.article_id not in best:
-                best[chunk.article_id] = Passage(
-                    chunk.article_id, chunk.title, chunk.section, chunk.url, chunk.text, float(score)
-                )
-        if len(best) >= k or fetch >= total:
-            return sorted(best.values(), key=lambda passage: -passage.score)[:k]
-        fetch = min(total, fetch * 4)

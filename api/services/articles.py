@@ -6,7 +6,7 @@ from pathlib import Path
 import nh3
 from markdown_it import MarkdownIt
 
-from knowledge_base.documents import Article, load_articles
+from knowledge_base.documents import Article, load_articles, unique_anchors
 
 # html=False: raw HTML in an article is shown as text; nh3 then keeps only the tags Markdown produces.
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
@@ -16,9 +16,30 @@ _ALLOWED_TAGS = {
 }  # fmt: skip
 
 
+_ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "h2": {"id"}}
+
+
 def render_markdown(text: str) -> str:
-    """Markdown to HTML that is safe to put in a page."""
-    return nh3.clean(_markdown.render(text), tags=_ALLOWED_TAGS, attributes={"a": {"href", "title"}})
+    """Markdown to HTML that is safe to put in a page, with an `id` on every `##` section heading.
+
+    The ids come from `knowledge_base.documents.unique_anchors`, the function that gives each indexed section its
+    anchor, so the section links the bot sends land on the heading they name.
+    """
+    tokens = _markdown.parse(text)
+    # Only top-level ATX `##` headings with text are sections for the chunker; setext, nested or empty h2s are not.
+    openers = [
+        n
+        for n, token in enumerate(tokens)
+        if token.type == "heading_open"
+        and token.tag == "h2"
+        and token.markup == "##"
+        and token.level == 0
+        and tokens[n + 1].content
+    ]
+    for n, anchor in zip(openers, unique_anchors([tokens[n + 1].content for n in openers]), strict=True):
+        tokens[n].attrSet("id", anchor)
+    html = _markdown.renderer.render(tokens, _markdown.options, {})
+    return nh3.clean(html, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES)
 
 
 @dataclass(frozen=True)

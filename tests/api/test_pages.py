@@ -105,7 +105,7 @@ def test_help_article_renders_sanitised_markdown(client: TestClient) -> None:
     html = response.text
     assert "<h1>Refunds for &lt;b&gt;annual&lt;/b&gt; plans</h1>" in html
     assert "<strong>pro rata</strong>" in html
-    assert "<h2>Ask for a refund</h2>" in html
+    assert '<h2 id="ask-for-a-refund">Ask for a refund</h2>' in html  # the anchor the bot's section links use
     assert '<a href="https://orbitly.example/contact"' in html
     # Raw HTML in an article is shown as text, never executed.
     assert '<script>alert("from the article")</script>' not in html

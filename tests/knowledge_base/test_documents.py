@@ -12,7 +12,12 @@ from knowledge_base.documents import (
     chunk_article,
     content_hash,
     load_articles,
+    parent_id,
     passage_text,
+    section_anchor,
+    section_url,
+    sentence_rows,
+    unique_anchors,
 )
 
 
@@ -171,3 +176,76 @@ def test_content_hash_is_stable_order_free_and_content_sensitive() -> None:
     assert content_hash([first, replace(second, body="Two!")]) != digest
     assert content_hash([first, replace(second, url="/docs/features/other")]) != digest
     assert content_hash([first]) != digest
+
+
+@pytest.mark.parametrize(
+    ("heading", "anchor"),
+    [
+        ("Set up SSO", "set-up-sso"),
+        ("Dependencies and recurring tasks (Starter and above)", "dependencies-and-recurring-tasks-starter-and-above"),
+        ("Change someone's role", "change-someones-role"),
+        ("Change someone’s role", "change-someones-role"),
+        ("No recovery codes? Ask an Admin", "no-recovery-codes-ask-an-admin"),
+        ("Time zone, language and date format", "time-zone-language-and-date-format"),
+        ("The **14-day** recovery window", "the-14-day-recovery-window"),
+        ("See [the guide](https://example.test/g)", "see-the-guide"),
+        ("snake_case and C#", "snake-case-and-c"),
+        ("Résumé import", "résumé-import"),
+        ("???", "section"),
+    ],
+)
+def test_section_anchor_is_a_lower_case_hyphenated_slug(heading: str, anchor: str) -> None:
+    assert section_anchor(heading) == anchor
+
+
+def test_repeated_headings_get_numbered_anchors() -> None:
+    assert unique_anchors(["Limits", "Setup", "Limits", "limits!"]) == ["limits", "setup", "limits-2", "limits-3"]
+    assert unique_anchors(["A", "A 2", "A"]) == ["a", "a-2", "a-3"]
+
+
+def test_chunks_carry_their_section_anchor_and_url() -> None:
+    body = "Intro.\n\n## Set up SSO\nSteps.\n\n## Empty\n\n## Set up SSO\nAgain."
+    chunks = chunk_article(_article(body))
+
+    assert [(c.section, c.anchor) for c in chunks] == [
+        ("Use boards", ""),
+        ("Set up SSO", "set-up-sso"),
+        ("Set up SSO", "set-up-sso-2"),  # numbered over every heading, as the help page does
+    ]
+    assert [c.section_url for c in chunks] == [
+        "/help/features/boards",
+        "/help/features/boards#set-up-sso",
+        "/help/features/boards#set-up-sso-2",
+    ]
+    assert section_url("/help/a/b", "") == "/help/a/b"
+
+
+def test_every_part_of_a_long_section_links_to_that_section() -> None:
+    body = "## Long one\n" + "\n\n".join(f"Paragraph number {n} has some words in it." for n in range(80))
+    chunks = chunk_article(_article(body))
+
+    assert len(chunks) > 1
+    assert {c.anchor for c in chunks} == {"long-one"}
+
+
+def test_indented_section_headings_are_sections_as_on_the_help_page() -> None:
+    chunks = chunk_article(_article("Lead.\n\n   ## Indented\nText."))
+
+    assert [(c.section, c.anchor) for c in chunks][1] == ("Indented", "indented")
+
+
+def test_sentence_rows_hold_one_sentence_or_list_item_each() -> None:
+    body = "## Invite\n1. Open **Settings > Members**. Click [Invite](https://x.test).\n- Up to 50 addresses\n- Ok"
+    [chunk] = chunk_article(_article(body))
+
+    rows = sentence_rows(chunk)
+
+    assert [row.sentence for row in rows] == [
+        "Open Settings > Members.",  # the step number ("1.") and "Ok" are too short to point anywhere
+        "Click Invite.",
+        "Up to 50 addresses",
+    ]
+    assert [row.id for row in rows] == [f"{chunk.id}.0", f"{chunk.id}.1", f"{chunk.id}.2"]
+    assert all((row.text, row.anchor, row.section) == (chunk.text, chunk.anchor, chunk.section) for row in rows)
+    assert {parent_id(row) for row in rows} == {parent_id(chunk)} == {chunk.id}
+    assert passage_text(rows[1]) == "Use boards — Invite: Click Invite."

@@ -12,6 +12,9 @@ from knowledge_base.documents import ArticleError
 from knowledge_base.engine import KnowledgeBase
 from knowledge_base.store import MANIFEST_FILE, IndexMismatchError, load_index
 
+# The fixture's three articles: 8 chunks (leads and sections), plus one row per sentence of each.
+CHUNKS, ROWS = 8, 20
+
 
 def test_first_build_encodes_every_chunk_and_saves(make_kb, fake_embedder, tmp_path: Path) -> None:
     kb = make_kb()
@@ -20,8 +23,8 @@ def test_first_build_encodes_every_chunk_and_saves(make_kb, fake_embedder, tmp_p
     report = kb.build()
 
     assert report.rebuilt and kb.ready
-    assert (report.articles, report.chunks) == (3, 8)
-    assert fake_embedder.passages_encoded == 8
+    assert (report.articles, report.chunks) == (3, CHUNKS)
+    assert fake_embedder.passages_encoded == ROWS
     assert "no knowledge-base index" in report.reason
     assert (tmp_path / "index" / MANIFEST_FILE).is_file()
 
@@ -82,7 +85,7 @@ def test_search_builds_on_first_use(make_kb, fake_embedder) -> None:
     kb.search("invite teammates")
 
     assert kb.ready
-    assert fake_embedder.passages_encoded == 8
+    assert fake_embedder.passages_encoded == ROWS
 
 
 def test_unchanged_content_and_model_load_instead_of_rebuilding(make_kb, fake_embedder) -> None:
@@ -92,7 +95,7 @@ def test_unchanged_content_and_model_load_instead_of_rebuilding(make_kb, fake_em
     report = make_kb().build()
 
     assert not report.rebuilt
-    assert (report.articles, report.chunks) == (3, 8)
+    assert (report.articles, report.chunks) == (3, CHUNKS)
     assert fake_embedder.passages_encoded == 0
 
 
@@ -102,7 +105,7 @@ def test_force_rebuilds(make_kb, fake_embedder) -> None:
     report = make_kb().build(force=True)
 
     assert report.rebuilt and report.reason == "forced"
-    assert fake_embedder.passages_encoded == 16
+    assert fake_embedder.passages_encoded == 2 * ROWS
 
 
 def test_changed_content_rebuilds(make_kb, write_article, fake_embedder) -> None:
@@ -129,7 +132,7 @@ def test_a_different_model_rebuilds_and_the_old_index_is_refused_without_rebuild
     report = make_kb(embedder=other).build()
 
     assert report.rebuilt and "model changed" in report.reason
-    assert other.passages_encoded == 8
+    assert other.passages_encoded == ROWS
     assert load_index(tmp_path / "index", model=other.name, dimension=32).manifest.dimension == 32
 
 
@@ -171,7 +174,7 @@ def test_concurrent_first_searches_build_once_and_agree(make_kb, fake_embedder) 
     with ThreadPoolExecutor(max_workers=8) as pool:
         answers = list(pool.map(worker, range(8)))
 
-    assert fake_embedder.passages_encoded == 8
+    assert fake_embedder.passages_encoded == ROWS
     expected = ["billing/download-invoices", "getting-started/invite-teammates", "billing/cancel-subscription"] * 5
     assert answers == [expected] * 8
 
@@ -183,7 +186,7 @@ def test_stats_describe_the_index_without_loading_it(make_kb, write_article) -> 
     stats = kb.stats()
 
     assert not stats["ready"]
-    assert (stats["model"], stats["dimension"], stats["articles"], stats["chunks"]) == ("fake-bow-256", 256, 3, 8)
+    assert (stats["model"], stats["dimension"], stats["articles"], stats["chunks"]) == ("fake-bow-256", 256, 3, ROWS)
     assert stats["index_kind"] == "exact"
     assert stats["model_matches"] and stats["content_up_to_date"]
     write_article("features", "goals", "Set goals", "Goals track outcomes.")
@@ -294,3 +297,68 @@ def test_search_within_a_picked_article(make_kb) -> None:
     assert result.confident
     assert [p.article_id for p in result.passages] == ["billing/download-invoices"]
     assert make_kb().search("billing invoices", article_id="no/such-article").passages == []
+
+
+def test_passages_link_to_their_section_anchor(make_kb) -> None:
+    best = make_kb().search("billing admins download any PDF").passages[0]
+
+    assert (best.article_id, best.section) == ("billing/download-invoices", "Find past invoices")
+    assert best.anchor == "find-past-invoices"
+    assert best.section_url == "/help/billing/download-invoices#find-past-invoices"
+
+
+def test_a_lead_passage_links_to_the_article_itself(make_kb) -> None:
+    best = make_kb().search("every payment produces an invoice").passages[0]
+
+    assert (best.section, best.anchor) == ("Download invoices", "")
+    assert best.section_url == best.url == "/help/billing/download-invoices"
+
+
+def test_the_section_is_chosen_by_its_best_sentence_and_the_lead_needs_a_margin(make_kb, write_article) -> None:
+    write_article(
+        "troubleshooting",
+        "reset-password",
+        "Reset your password",
+        """
+        Forgot it? Reset your password here.
+
+        ## Steps
+        Click Forgot password on the sign-in page and wait for our message in your inbox.
+        The reset link expires after one hour.
+        Choose a new password with ten or more characters, mixing letters, digits and symbols.
+        Sign in again on every device you use, including phones, tablets and desktop apps.
+        """,
+        summary=None,
+    )
+    # The lead's whole chunk is closer than the long steps section, but one sentence of the steps is closer still.
+    question = "reset password link expires hour"
+
+    before = make_kb(by_sentence=False, lead_margin=0.0).search(question, k=1).passages[0]
+    by_sentence = make_kb(lead_margin=0.0).search(question, k=1).passages[0]
+    lead_only = make_kb(by_sentence=False, lead_margin=1.0).search(question, k=1).passages[0]
+
+    assert before.article_id == by_sentence.article_id == lead_only.article_id == "troubleshooting/reset-password"
+    assert (before.section, by_sentence.section, lead_only.section) == ("Reset your password", "Steps", "Steps")
+    # Ranking and confidence keep the article's best chunk cosine, whichever section answers.
+    assert by_sentence.score == pytest.approx(before.score)
+
+
+def test_every_section_of_the_chosen_article_competes(make_kb, write_article) -> None:
+    # The numbered section shares no word with the question, so it would not be among the top-ranked rows.
+    write_article(
+        "features",
+        "exports",
+        "Export projects",
+        """
+        Export projects as CSV or JSON files, whole projects or single projects, for backups.
+
+        ## Zebra
+        1. Open the menu.
+        2. Pick a format.
+        """,
+        summary=None,
+    )
+
+    best = make_kb(lead_margin=1.0).search("export projects as CSV", k=1).passages[0]
+
+    assert (best.article_id, best.section, best.anchor) == ("features/exports", "Zebra", "zebra")
