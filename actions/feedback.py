@@ -17,7 +17,7 @@ from keepwell import feedback
 from keepwell.db import session_scope
 
 _BARE_REQUEST = re.compile(
-    r"^\s*(hi|hey|hello)?[,!. ]*(i|we)?\s*('d| would| want to| wanna| have| got)?\s*"
+    r"^\s*(hi|hey|hello)?[,!. ]*((can|could|may|let) )?(i|we|me|us)?\s*('d| would| want to| wanna| have| got)?\s*"
     r"(like to|love to)?\s*(give|leave|share|send|submit|provide|have)?\s*(you)?\s*(some|a bit of|a|an)?\s*"
     r"(product |quick )?(feedback|suggestion|idea|feature request|complaint)s?\s*(for you|about orbitly)?[.!?]*\s*$",
     re.IGNORECASE,

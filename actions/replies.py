@@ -48,7 +48,7 @@ def excerpt(text: str, limit: int = ANSWER_CHARS) -> str:
 
 
 def kb_answer(result: SearchResult) -> Reply:
-    """The best passage with its source, or an honest "I don't know" with a person on offer."""
+    """The answering section under its heading, linked to its anchor on the help page; or "not sure", with a person."""
     if not result.confident or not result.passages:
         return Reply(
             text="I'm not sure about that one, and I'd rather not guess. Shall I get a person from our team?",
@@ -58,7 +58,7 @@ def kb_answer(result: SearchResult) -> Reply:
     heading = best.title if best.section == best.title else f"{best.title} — {best.section}"
     return Reply(
         text=f"{heading}\n{excerpt(best.text)}",
-        sources=[{"title": best.title, "url": best.url, "score": round(best.score, 4)}],
+        sources=[{"title": heading, "url": best.section_url, "score": round(best.score, 4)}],
     )
 
 
@@ -69,6 +69,31 @@ def kb_choice(result: SearchResult) -> Reply:
         text="I found two articles that could answer this. Which one did you mean?",
         buttons=[{"title": p.title, "payload": f'/ask_faq{{"article_id": "{p.article_id}"}}'} for p in (first, second)]
         + [HANDOFF_BUTTON],
+    )
+
+
+def kb_not_sure(*, person_follows: bool) -> Reply:
+    """Nothing confident found: say so rather than guess. A first miss asks the customer to put it another way;
+    when an offer of a person follows (`actions/escalation.py`), it says only that it does not know."""
+    if person_follows:
+        return Reply(text="I'm not sure about that one, and I'd rather not guess.")
+    return Reply(
+        text=(
+            "I'm not sure about that one, and I'd rather not guess. Could you tell me a bit more, or put it another "
+            "way? You can also ask for a person at any time."
+        )
+    )
+
+
+def still_broken(*, person_follows: bool) -> Reply:
+    """The customer tried the answer and the problem is still there."""
+    if person_follows:
+        return Reply(text="I'm sorry it's still not working after that.")
+    return Reply(
+        text=(
+            "I'm sorry it's still not working. What do you see: an error message, or the step where it stops? "
+            "I'll look again, or you can ask for a person at any time."
+        )
     )
 
 

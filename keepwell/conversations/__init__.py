@@ -1,7 +1,9 @@
 """The conversation log the gateway owns: who owns a conversation, every message in and out, and each customer
 message's one outcome. `records` holds the conversations and message views, `outcomes` the guarded state changes
-that give each customer message exactly one outcome, `overview` what the console lists and shows."""
+that give each customer message exactly one outcome, `overview` what the console lists and shows, `flags`
+the alerts the assistant raises for CSMs."""
 
+from keepwell.conversations.flags import raise_flag
 from keepwell.conversations.outcomes import (
     accept,
     answer,
@@ -90,6 +92,7 @@ __all__ = [
     "new_conversation_id",
     "open_conversation",
     "owner",
+    "raise_flag",
     "rasa_cursor",
     "renew_lease",
     "replies_to",

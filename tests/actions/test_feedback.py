@@ -21,6 +21,8 @@ pytestmark = pytest.mark.anyio
         ("I have feedback", False),
         ("I'd like to leave some feedback", False),
         ("we want to give feedback", False),
+        ("can i leave some feedback", False),
+        ("could we give you a suggestion?", False),
         ("great", False),
     ],
 )

@@ -4,10 +4,12 @@ import re
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from keepwell import accounts, health, identity, offers
 from keepwell.bootstrap import DEMO_CSM
 from keepwell.db import get_engine, session_scope
+from keepwell.models import ConversationFlag, Feedback
 from tests.e2e.conftest import IDENTITY_SECRET, RunningSystem
 
 pytestmark = pytest.mark.e2e
@@ -47,9 +49,13 @@ def test_how_to_question_is_answered_from_the_manual_with_its_source(system: Run
     assert sources, messages
     assert sources[0]["url"].startswith("/help/getting-started/")
     assert "invite" in messages[0]["text"].lower()
-    article = httpx.get(f"{system.base_url}{sources[0]['url']}")
+    page, _, anchor = sources[0]["url"].partition("#")
+    article = httpx.get(f"{system.base_url}{page}")
     assert article.status_code == 200
-    assert sources[0]["title"] in article.text
+    title, _, section = sources[0]["title"].partition(" — ")
+    assert title in article.text
+    if anchor:  # the answer quotes one section: the link lands on its heading
+        assert f'id="{anchor}"' in article.text and section in article.text
 
 
 def test_signed_customer_gets_their_own_health_score(system: RunningSystem) -> None:
@@ -123,3 +129,41 @@ def test_a_conversation_cannot_be_continued_under_another_identity(system: Runni
     assert system.chat("hi", conversation_id=conversation_id, **_signed(other.id)).status_code == 403
     assert system.chat("hi", conversation_id=conversation_id).status_code == 403
     assert system.chat("hi", conversation_id=conversation_id, **_signed(owner.id)).status_code == 200
+
+
+def _flags(system: RunningSystem, conversation_id: str) -> list[str]:
+    with session_scope(get_engine(system.settings.resolved_database_url)) as session:
+        query = select(ConversationFlag.reason).where(ConversationFlag.conversation_id == conversation_id)
+        return list(session.scalars(query))
+
+
+def test_a_customer_who_wants_to_cancel_gets_the_article_their_csm_hears_and_a_person_is_offered(
+    system: RunningSystem,
+) -> None:
+    account = _account_by_band(system, "green")
+    response = system.chat("we want to cancel our subscription", **_signed(account.id))
+    assert response.status_code == 200, response.text
+    answer, offer = response.json()["messages"]
+    assert answer["sources"] and "/help/billing/cancel-subscription" in answer["sources"][0]["url"]
+    assert "/request_human" in [button["payload"] for button in offer["buttons"]]
+    conversation_id = response.json()["conversation_id"]
+    assert _flags(system, conversation_id) == ["churn_moment"]
+
+    again = system.chat("or could we get a refund instead", conversation_id=conversation_id, **_signed(account.id))
+    assert "/help/billing/refunds" in again.json()["messages"][0]["sources"][0]["url"]
+    assert _flags(system, conversation_id) == ["churn_moment"], "one alert per conversation"
+    accepted = _texts(system.chat("yes please", conversation_id=conversation_id, **_signed(account.id)))
+    assert "customer success manager" in accepted
+
+
+def test_a_complaint_is_troubleshooting_not_feedback(system: RunningSystem) -> None:
+    response = system.chat("the mobile app keeps logging me out")
+    assert response.status_code == 200, response.text
+    answer, offer = response.json()["messages"]
+    assert answer["sources"] and "/help/troubleshooting/" in answer["sources"][0]["url"]
+    assert "/request_human" in [button["payload"] for button in offer["buttons"]]
+    with session_scope(get_engine(system.settings.resolved_database_url)) as session:
+        recorded = session.scalars(
+            select(Feedback.text).where(Feedback.conversation_id == response.json()["conversation_id"])
+        )
+        assert list(recorded) == []

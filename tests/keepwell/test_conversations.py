@@ -281,3 +281,21 @@ def test_opening_a_conversation_tells_whether_a_person_has_it(engine: Engine) ->
         handoffs.release(session, handoff.id, released_by="csm@demo.test")
     with session_scope(engine) as session:
         assert not log.open_conversation(session, conversation_id, "cus_001").with_person
+
+
+def test_a_flag_is_raised_once_while_open_and_never_for_an_unknown_conversation(engine: Engine) -> None:
+    message = _accept(engine, customer="cus_001").message
+    with session_scope(engine) as session:
+        assert log.raise_flag(session, message.conversation_id, "churn_moment", "wants to cancel", message.id)
+        assert not log.raise_flag(session, message.conversation_id, "churn_moment", "cancel again")
+        assert log.raise_flag(session, message.conversation_id, "frustration", "angry")
+        assert not log.raise_flag(session, "C" * 32, "churn_moment", "no such conversation")
+    with session_scope(engine) as session:
+        flags = session.scalars(select(ConversationFlag).order_by(ConversationFlag.id)).all()
+        assert [(f.reason, f.detail, f.message_id) for f in flags] == [
+            ("churn_moment", "wants to cancel", message.id),
+            ("frustration", "angry", None),
+        ]
+        flags[0].resolved_at = utcnow()
+    with session_scope(engine) as session:
+        assert log.raise_flag(session, message.conversation_id, "churn_moment", "once resolved, a new moment counts")

@@ -1,0 +1,78 @@
+"""Churn moments: a customer who wants to cancel, downgrade or get a refund gets the right article; for a signed-in
+customer the account's CSM is alerted (a flag on the conversation, once) and a person is offered."""
+
+import asyncio
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import replies, services
+from actions._dispatch import send
+from actions.customer import current_account
+from actions.escalation import offer_after_answer
+from actions.followups import TOPIC_SLOT
+from keepwell import accounts, escalation
+from keepwell import conversations as log
+from keepwell.db import session_scope
+
+REFUND_ARTICLE = "billing/refunds"
+DOWNGRADE_ARTICLE = "billing/upgrade-or-downgrade"
+CANCEL_ARTICLE = "billing/cancel-subscription"
+_REFUND = re.compile(r"\b(refund\w*|money back|charge ?back|reimburse\w*)\b", re.IGNORECASE)
+_DOWNGRADE = re.compile(r"\b(downgrad\w*|cheaper|lower plan|smaller plan|fewer seats|free plan|pay less)\b", re.I)
+
+
+def churn_article(text: str) -> str:
+    """The article for what the customer wants: a refund, a smaller plan, or to leave."""
+    if _REFUND.search(text):
+        return REFUND_ARTICLE
+    if _DOWNGRADE.search(text):
+        return DOWNGRADE_ARTICLE
+    return CANCEL_ARTICLE
+
+
+def alert_detail(account: accounts.Account | None, customer_id: str, text: str, article_id: str) -> str:
+    """What the CSM reads on the flag: who, what they asked, which way they lean."""
+    kind = {REFUND_ARTICLE: "a refund", DOWNGRADE_ARTICLE: "a downgrade"}.get(article_id, "cancelling")
+    who = f"{account.name} ({account.plan}, MRR {account.mrr:,.0f})" if account else customer_id
+    return f"{who} asked about {kind}: “{text}”"
+
+
+def _message_id(tracker: Tracker) -> int | None:
+    metadata = tracker.latest_message.get("metadata")
+    keepwell = metadata.get("keepwell") if isinstance(metadata, dict) else None
+    message_id = keepwell.get("message_id") if isinstance(keepwell, dict) else None
+    return message_id if isinstance(message_id, int) else None
+
+
+def _alert(tracker: Tracker, text: str, article_id: str) -> bool:
+    """Flag the conversation for the CSMs if the customer is signed in; True when they are."""
+    customer_id, account = current_account(tracker)
+    if customer_id is None:
+        return False
+    detail = alert_detail(account, customer_id, text, article_id)
+    with session_scope(services.engine()) as session:
+        log.raise_flag(session, tracker.sender_id, escalation.CHURN_MOMENT, detail, _message_id(tracker))
+    return True
+
+
+class ActionChurnMoment(Action):
+    def name(self) -> str:
+        return "action_churn_moment"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        text = (tracker.latest_message.get("text") or "").strip()
+        article_id = churn_article(text)
+        # The article is known; the search picks the section of it that answers the question.
+        result = await asyncio.to_thread(services.knowledge_base().search, text or "cancel", None, article_id)
+        send(dispatcher, replies.kb_answer(result))
+        signed_in = await asyncio.to_thread(_alert, tracker, text, article_id)  # database I/O off the event loop
+        offer, events = await offer_after_answer(
+            tracker, unhelpful=False, reason=escalation.CHURN_MOMENT if signed_in else None
+        )
+        if offer is not None:
+            send(dispatcher, offer)
+        return [*events, SlotSet(TOPIC_SLOT, article_id)]  # "and what happens to our data?" follows this article

@@ -1,0 +1,121 @@
+"""The offer of a person after an answer: reads the conversation off the tracker, asks `keepwell.escalation` whether
+and why, and words the offer. Offered once per conversation; the customer's "yes" (or the button) hands over."""
+
+import asyncio
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+
+from actions.customer import current_account
+from actions.replies import HANDOFF_BUTTON, Reply
+from keepwell import escalation, health
+from keepwell.escalation import Turn
+
+# Set by every answer that could go unhelped (knowledge base, churn moments): whether this answer missed.
+UNHELPFUL_SLOT = "answer_unhelpful"
+# Set by every offer of a person and cleared by the next answer: a "yes" right after it accepts (bot/rules).
+OFFER_SLOT = "handoff_offered"
+DECLINE_BUTTON = {"title": "No thanks", "payload": "/deny"}
+
+OFFERS = {
+    escalation.FRUSTRATION: (
+        "I'm sorry this has been frustrating. Would you like a person from our team to take it from here? "
+        "They'll reply right in this chat."
+    ),
+    escalation.REPEATED_QUESTION: (
+        "It looks like I haven't got you there yet. Would you like a person from our team to help with this?"
+    ),
+    escalation.UNHELPFUL_ANSWERS: (
+        "I haven't been able to answer this well. Shall I bring in a person from our team? They'll reply right here."
+    ),
+    escalation.AT_RISK_ACCOUNT: (
+        "I couldn't answer that well. Shall I bring in a person from our team? They'll reply right here."
+    ),
+    escalation.PROBLEM_REPORTED: (
+        "If that doesn't sort it out, a person from our team can look into it with you. Shall I bring someone in?"
+    ),
+    escalation.STILL_BROKEN: (
+        "Let me bring in a person from our team to look into it with you. Shall I? They'll reply right here."
+    ),
+    escalation.CHURN_MOMENT: (
+        "Before you decide: would you like to talk it through with a person from our team? They can look at the "
+        "options for your account with you."
+    ),
+}
+
+
+def conversation_turns(tracker: Tracker) -> list[Turn]:
+    """The customer's typed messages so far, oldest first (the latest last), each marked unhelpful when the answer
+    to it missed. Button payloads ("/affirm") are clicks, not messages."""
+    turns: list[Turn] = []
+    for event in tracker.events:
+        kind = event.get("event")
+        if kind == "user":
+            text = (event.get("text") or "").strip()
+            if text and not text.startswith("/"):
+                intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+                turns.append(Turn(text, intent))
+        elif kind == "slot" and event.get("name") == UNHELPFUL_SLOT and event.get("value") and turns:
+            last = turns[-1]
+            turns[-1] = Turn(last.text, last.intent, unhelpful=True)
+    return turns
+
+
+def declined_a_person(tracker: Tracker) -> bool:
+    """Whether the customer said no to an offer of a person in this conversation: then it is not made again."""
+    offered = False
+    for event in tracker.events:
+        kind = event.get("event")
+        if kind == "slot" and event.get("name") == OFFER_SLOT:
+            offered = bool(event.get("value"))
+        elif kind == "user":
+            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            if offered and (intent == "deny" or (event.get("text") or "").strip() == "/deny"):
+                return True
+            offered = False
+    return False
+
+
+def _account_at_risk(tracker: Tracker) -> bool:
+    _customer_id, account = current_account(tracker)
+    if account is None:
+        return False
+    return escalation.is_at_risk(account, health.score(account))
+
+
+# Reasons worth an offer even right after another one: the customer keeps saying it is broken, or wants to leave.
+_PERSISTENT = frozenset({escalation.STILL_BROKEN, escalation.CHURN_MOMENT})
+
+
+async def offer_after_answer(
+    tracker: Tracker, *, unhelpful: bool, reason: str | None = None
+) -> tuple[Reply | None, list[EventType]]:
+    """The offer of a person to send after an answer (or None) and the slot events recording it.
+
+    A person is never offered after the customer declined one, nor twice in a row (except when the customer keeps
+    reporting the problem, or wants to leave).
+
+    Args:
+        unhelpful: the answer just given missed (nothing confident found).
+        reason: a reason the caller already has (a churn moment, a reported problem); else the triggers decide.
+    """
+    events: list[EventType] = [SlotSet(UNHELPFUL_SLOT, unhelpful)]
+    no_offer = None, [*events, SlotSet(OFFER_SLOT, False)]
+    if declined_a_person(tracker):
+        return no_offer
+    just_offered = bool(tracker.get_slot(OFFER_SLOT))
+    if reason is not None and just_offered and reason not in _PERSISTENT:
+        return no_offer
+    if reason is None:
+        turns = conversation_turns(tracker)
+        text = (tracker.latest_message.get("text") or "").strip()
+        if turns and turns[-1].text == text:
+            earlier, current = turns[:-1], Turn(text, turns[-1].intent, unhelpful)
+        else:  # the latest message was a click: the question is the last typed one
+            earlier, current = turns, Turn("", None, unhelpful)
+        at_risk = unhelpful and await asyncio.to_thread(_account_at_risk, tracker)  # database I/O off the loop
+        reason = escalation.offer_reason(earlier, current, already_offered=just_offered, at_risk=at_risk)
+    if reason is None:
+        return no_offer
+    offer = Reply(OFFERS[reason], buttons=[HANDOFF_BUTTON, DECLINE_BUTTON])
+    return offer, [*events, SlotSet(OFFER_SLOT, True)]

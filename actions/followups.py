@@ -1,0 +1,39 @@
+"""Follow-ups: a short message about the previous answer ("and how do I remove them?", "what about on mobile?",
+"still not working") is read with the conversation's topic (the last article answered from), not as a fresh guess."""
+
+import re
+
+from keepwell.escalation import content_words
+
+# Set by every confident knowledge-base answer: the article the conversation is about.
+TOPIC_SLOT = "topic_article"
+
+_LEADS_ON = re.compile(
+    r"^\s*(and|but|so|also|plus|then|ok(ay)?|no|nope|yes|yeah|what about|how about|what if|why|how come|is that|"
+    r"does that|does it|"
+    r"can it|will it|is it|it|that|this|those|these|they|them|same)\b",
+    re.IGNORECASE,
+)
+_POINTS_BACK = re.compile(r"\b(it|that|this( one)?|those|these|they|them|there|the same)\b", re.IGNORECASE)
+# A message with this many topic words or fewer says too little to stand on its own.
+_TERSE = 3
+_SELF_CONTAINED = 5
+
+
+def is_follow_up(text: str) -> bool:
+    """Whether a message leans on what came before: it opens like a continuation, says almost nothing new, or
+    points back ("it", "that one") without naming much of its own."""
+    words = content_words(text)
+    if len(words) >= _SELF_CONTAINED:
+        return False
+    return bool(_LEADS_ON.match(text)) or len(words) <= _TERSE or bool(_POINTS_BACK.search(text))
+
+
+def topic_words(article_id: str) -> str:
+    """The article's topic in words, from its id ("getting-started/invite-teammates" -> "invite teammates")."""
+    return article_id.rsplit("/", 1)[-1].replace("-", " ")
+
+
+def in_context(question: str, article_id: str) -> str:
+    """The question with the topic it leans on, for a search that needs both."""
+    return f"{question} ({topic_words(article_id)})"

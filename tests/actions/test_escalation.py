@@ -1,0 +1,70 @@
+"""actions/escalation.py: the conversation read off the tracker, and the offer of a person made once."""
+
+import pytest
+from rasa_sdk.events import SlotSet
+from sqlalchemy import Engine
+
+from actions.escalation import OFFER_SLOT, OFFERS, UNHELPFUL_SLOT, conversation_turns, offer_after_answer
+from keepwell import escalation
+from tests.actions.conftest import TrackerFactory
+
+pytestmark = pytest.mark.anyio
+
+
+def _user(text: str, intent: str = "ask_faq") -> dict[str, object]:
+    return {"event": "user", "text": text, "parse_data": {"intent": {"name": intent, "confidence": 0.9}}}
+
+
+def _missed() -> dict[str, object]:
+    return {"event": "slot", "name": UNHELPFUL_SLOT, "value": True}
+
+
+def test_turns_are_the_typed_messages_with_the_misses_marked(make_tracker: TrackerFactory) -> None:
+    tracker = make_tracker("and now?", extra_events=[_user("where is the flux setting"), _missed(), _user("/affirm")])
+    turns = conversation_turns(tracker)
+    assert [(t.text, t.unhelpful) for t in turns[-2:]] == [("and now?", False), ("where is the flux setting", True)]
+
+
+async def test_a_second_miss_in_a_row_offers_a_person_and_records_it(
+    make_tracker: TrackerFactory, engine: Engine
+) -> None:
+    earlier = [_user("where is the flux capacitor setting"), _missed()]
+    tracker = make_tracker("what about the warp drive toggle", "ask_faq", extra_events=earlier)
+    tracker.events.append(tracker.events.pop(-3))  # the latest message last, after the earlier miss
+    offer, events = await offer_after_answer(tracker, unhelpful=True)
+    assert offer is not None and "person" in offer.text
+    assert events == [SlotSet(UNHELPFUL_SLOT, True), SlotSet(OFFER_SLOT, True)]
+
+
+async def test_one_miss_asks_to_rephrase_unless_the_account_is_at_risk(
+    make_tracker: TrackerFactory, engine: Engine
+) -> None:
+    question = "where is the flux capacitor setting"
+    assert (await offer_after_answer(make_tracker(question, "ask_faq"), unhelpful=True))[0] is None
+    # In the demo world cus_002 is green on $320 a month; cus_014 is red.
+    healthy = make_tracker(question, "ask_faq", customer_id="cus_002")
+    assert (await offer_after_answer(healthy, unhelpful=True))[0] is None
+    red = make_tracker(question, "ask_faq", customer_id="cus_014")
+    offer, _events = await offer_after_answer(red, unhelpful=True)
+    assert offer is not None and offer.text == OFFERS[escalation.AT_RISK_ACCOUNT]
+
+
+async def test_never_twice_in_a_row_never_after_a_no_but_a_churn_moment_or_a_lasting_problem_may_repeat(
+    make_tracker: TrackerFactory, engine: Engine
+) -> None:
+    just_offered = make_tracker("this is useless", "ask_faq", slots={OFFER_SLOT: True})
+    offer, events = await offer_after_answer(just_offered, unhelpful=True)
+    assert offer is None and SlotSet(OFFER_SLOT, False) in events
+    assert (await offer_after_answer(just_offered, unhelpful=True, reason=escalation.PROBLEM_REPORTED))[0] is None
+    churn, _events = await offer_after_answer(just_offered, unhelpful=False, reason=escalation.CHURN_MOMENT)
+    assert churn is not None, "a churn moment is always worth the offer"
+    still, _events = await offer_after_answer(just_offered, unhelpful=True, reason=escalation.STILL_BROKEN)
+    assert still is not None
+
+    no = [
+        {"event": "slot", "name": OFFER_SLOT, "value": True},
+        {"event": "user", "text": "no thanks", "parse_data": {"intent": {"name": "deny"}}},
+    ]
+    declined = make_tracker("this is useless", "ask_faq", extra_events=no)
+    declined.events.append(declined.events.pop(-3))  # the latest message after the "no"
+    assert (await offer_after_answer(declined, unhelpful=True, reason=escalation.CHURN_MOMENT))[0] is None

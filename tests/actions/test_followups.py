@@ -1,0 +1,29 @@
+"""actions/followups.py: which messages lean on the previous answer."""
+
+import pytest
+
+from actions.followups import in_context, is_follow_up
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["and then?", "what about on mobile?", "why?", "does it work offline", "still not working",
+     "and how do I remove them", "ok and for guests", "that one"],
+)  # fmt: skip
+def test_follow_ups_are_recognised(text: str) -> None:
+    assert is_follow_up(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["how do I set up SAML single sign-on for our company workspace", "can I export all project data to CSV files",
+     "how do I connect jira cloud issues to orbitly boards"],
+)  # fmt: skip
+def test_a_self_contained_question_stands_on_its_own(text: str) -> None:
+    assert not is_follow_up(text)
+
+
+def test_the_topic_is_added_in_words() -> None:
+    assert in_context("what if it expired?", "getting-started/invite-teammates") == (
+        "what if it expired? (invite teammates)"
+    )
