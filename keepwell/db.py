@@ -1,6 +1,7 @@
 """The app database: engines and sessions (SQLite by default, PostgreSQL when a URL is set), and bringing its schema
 to the migrations' head (`upgrade`) or refusing to run on an outdated one (`check_current`)."""
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -10,6 +11,7 @@ from alembic import command
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
+from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential_jitter
 
 from keepwell import migrations
 
@@ -24,13 +26,29 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def _locked(error: BaseException) -> bool:
+    return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
+
+
+# Switching a new database file to WAL needs it alone for a moment, and SQLite does not wait for that (its busy timeout
+# does not apply): two processes opening a fresh file at once can see "database is locked". Retried, briefly.
+@retry(
+    retry=retry_if_exception(_locked),
+    stop=stop_after_delay(10),
+    wait=wait_exponential_jitter(multiplier=0.01, max=0.5),
+    reraise=True,
+)
+def _use_wal(cursor: sqlite3.Cursor) -> None:
+    cursor.execute("PRAGMA journal_mode=WAL")
+
+
 def _on_connect_pragmas(engine: Engine, *, foreign_keys: bool) -> None:
     """WAL (readers never wait for the writer) and foreign keys on or off, on every new SQLite connection."""
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _use_wal(cursor)
         # NORMAL is SQLite's advice for WAL: a commit survives any crash of a process (a killed gateway loses
         # nothing); only a power cut or OS crash may roll back the last few. It saves an fsync per commit.
         cursor.execute("PRAGMA synchronous=NORMAL")
