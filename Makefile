@@ -95,13 +95,14 @@ test: setup lint validate test-stories browser services ## set up everything and
 lint: $(APP_ENV)/.ready ## ruff over the Python 3.11 code
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
 
-bench: setup train $(ENCODER) ## answer quality vs published results, chat latency, API fuzzing (DATASET=dir: one CSV dataset)
+bench: setup train $(ENCODER) ## answer quality vs published results, chat latency, API fuzzing, conversation suite (DATASET=dir: one CSV dataset)
 ifdef DATASET
 	$(PY) -m benchmarks nlu --dataset $(DATASET) --rasa-bin $(RASA)
 	$(PY) -m benchmarks retrieval --dataset $(DATASET)
 else
 	$(PY) -m benchmarks all --rasa-bin $(RASA)
 	$(PY) -m pytest tests/e2e/test_latency.py tests/e2e/test_fuzz.py --rasa-bin $(RASA) --rasa-model $(MODEL) -s -m bench
+	$(PY) -m pytest tests/e2e/test_conversation_suite.py --rasa-bin $(RASA) --rasa-model $(MODEL) -s -m bench
 endif
 
 clean: ## remove built artefacts (keeps the cached environments)

@@ -1,4 +1,4 @@
-"""Command line: `python -m benchmarks nlu|retrieval|kb|all ...`; see `python -m benchmarks --help` and README.md.
+"""Command line: `python -m benchmarks nlu|retrieval|kb|oos|all ...`; see `python -m benchmarks --help` and README.md.
 
 Each run writes `benchmarks/results/<dataset>-<kind>.md` (smoke runs: `benchmarks/work/results/`) and prints its table.
 Exit codes: 0 success, 1 a benchmark failed, 2 bad arguments.
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .datasets import DEFAULT_OOS_LABEL, Dataset, DatasetError, load_dataset, smoke_subset
+from .oos import OOS_DATASETS, OosDataset, load_oos_dataset, oos_smoke_subset
 from .published import published_notes, published_rows
 from .report import BenchmarkResult, RunInfo, git_commit, machine_description, table, write_report
 
@@ -40,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.command in ("nlu", "all") and not args.rasa_bin:
+    if args.command in ("nlu", "oos", "all") and not args.rasa_bin:
         parser.error(f"{args.command} needs --rasa-bin (the Rasa environment's `rasa` executable)")
     if args.epochs is not None and args.epochs < 1:
         parser.error("--epochs must be at least 1")
@@ -70,6 +71,7 @@ def _all_commands(args: argparse.Namespace) -> list[list[str]]:
     commands = [["nlu", "--dataset", name, *nlu_options, *shared] for name in BUILT_IN_DATASETS]
     commands += [["retrieval", "--dataset", name, *shared] for name in BUILT_IN_DATASETS]
     commands.append(["kb", *shared])
+    commands += [["oos", "--dataset", name, *nlu_options, *shared] for name in OOS_DATASETS]
     return commands
 
 
@@ -110,6 +112,15 @@ def _benchmark(args: argparse.Namespace) -> Callable[[], BenchmarkResult]:
         return lambda: run_nlu_benchmark(
             _dataset(args), rasa, args.config, work_dir / "nlu" / _dataset_key(args), epochs=args.epochs
         )
+    if args.command == "oos":
+        from .oos_benchmark import run_oos_benchmark
+        from .rasa_nlu import RasaEnvironment
+
+        rasa = RasaEnvironment(Path(args.rasa_bin), REPO_ROOT, dict(os.environ))
+        return lambda: run_oos_benchmark(
+            _oos_dataset(args), _embedder(), rasa, args.config, work_dir / "oos" / _dataset_key(args),
+            work_dir / "embeddings", epochs=args.epochs, levers=args.levers,
+        )  # fmt: skip
     if args.command == "retrieval":
         from .retrieval import run_faq_benchmark
 
@@ -126,6 +137,11 @@ def _benchmark(args: argparse.Namespace) -> Callable[[], BenchmarkResult]:
 def _dataset(args: argparse.Namespace) -> Dataset:
     dataset = load_dataset(args.dataset, args.datasets_root, args.oos_label)
     return smoke_subset(dataset) if args.smoke else dataset
+
+
+def _oos_dataset(args: argparse.Namespace) -> OosDataset:
+    data = load_oos_dataset(args.dataset, args.datasets_root, args.oos_label)
+    return oos_smoke_subset(data) if args.smoke else data
 
 
 def _dataset_key(args: argparse.Namespace) -> str:
@@ -149,7 +165,10 @@ def _embedder() -> "SentenceTransformerEmbedder":
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--datasets-root", type=Path, default=DEFAULT_DATASETS_ROOT, help="folder holding clinc150/ and banking77/"
+        "--datasets-root",
+        type=Path,
+        default=DEFAULT_DATASETS_ROOT,
+        help="folder holding clinc150/, banking77/ and oos-robustness/",
     )
     common.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR, help="caches, models, logs (git-ignored)")
     common.add_argument(
@@ -182,7 +201,14 @@ def _parser() -> argparse.ArgumentParser:
         "--latency-sample", type=int, default=300, help="test queries timed one at a time (default 300)"
     )
     commands.add_parser("kb", parents=[common], help="the knowledge base on Keepwell's labelled questions, beside BM25")
-    commands.add_parser("all", parents=[common, rasa], help="every benchmark above on clinc150 and banking77")
+    oos = commands.add_parser(
+        "oos", parents=[common, dataset, rasa], help=f"out-of-scope detection beside a nearest-neighbour baseline "
+        f"({', '.join(OOS_DATASETS)} under <datasets-root>/oos-robustness/, or a folder)",
+    )  # fmt: skip
+    oos.add_argument("--levers", action="store_true", help="also measure out-of-scope score levers (not shipped)")
+    commands.add_parser(
+        "all", parents=[common, rasa], help="every benchmark above on clinc150 and banking77, and oos on each oos set"
+    )
     for name in ("retrieval", "kb"):
         commands.choices[name].set_defaults(epochs=None, rasa_bin=None)
     return parser

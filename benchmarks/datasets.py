@@ -127,8 +127,8 @@ def load_clinc150(folder: Path) -> Dataset:
 def load_banking77(folder: Path) -> Dataset:
     """BANKING77: the official train and test files; validation is carved from train (no official one exists)."""
     folder = Path(folder)
-    train = _read_csv(folder / "train.csv", label_column="category")
-    test = _read_csv(folder / "test.csv", label_column="category")
+    train = read_csv(folder / "train.csv", label_column="category")
+    test = read_csv(folder / "test.csv", label_column="category")
     train, val = carve_validation(train)
     return Dataset(
         name="banking77",
@@ -147,11 +147,11 @@ def load_csv_folder(folder: Path, oos_label: str = DEFAULT_OOS_LABEL) -> Dataset
     Without `val.csv` a stratified validation split is carved from train.
     """
     folder = Path(folder)
-    train = _read_csv(folder / "train.csv")
-    test = _read_csv(folder / "test.csv")
+    train = read_csv(folder / "train.csv")
+    test = read_csv(folder / "test.csv")
     notes = []
     if (folder / "val.csv").is_file():
-        val = _read_csv(folder / "val.csv")
+        val = read_csv(folder / "val.csv")
         notes.append("Validation split: val.csv.")
     else:
         train, val = carve_validation(train)
@@ -229,7 +229,12 @@ def smoke_subset(
     )
 
 
-def _read_csv(path: Path, label_column: str = "label") -> list[Example]:
+def read_csv(path: Path, label_column: str = "label") -> list[Example]:
+    """The examples of a CSV file with a `text` column and a label column, whitespace normalised.
+
+    Raises:
+        DatasetError: the file is missing, not UTF-8, lacks the columns, or has no examples.
+    """
     try:
         with path.open(encoding="utf-8", newline="") as file:
             reader = csv.DictReader(file)

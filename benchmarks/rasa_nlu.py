@@ -76,6 +76,31 @@ class RasaEnvironment:
                 raise RasaError(f"{path} not found: pass the Rasa environment's executable with --rasa-bin")
 
 
+@dataclass(frozen=True)
+class TrainedPipeline:
+    """The pipeline trained on a dataset's train split, and its predictions for the validation and test queries.
+
+    `test_raw` holds `rasa_predict.py`'s output for each test query; `setup` says how it was trained and queried.
+    """
+
+    val: list[Prediction]
+    test: list[Prediction]
+    test_raw: list[dict[str, Any]]
+    train_seconds: float
+    encoder_dir: Path
+    setup: list[str]
+
+    @property
+    def latencies_ms(self) -> list[float]:
+        """Per-query parse times of the test queries."""
+        return [float(item["latency_ms"]) for item in self.test_raw]
+
+    @property
+    def fallback_rate(self) -> float:
+        """How often config.yml's FallbackClassifier fired on test, as a percentage."""
+        return 100 * sum(item.get("top_intent") == FALLBACK_INTENT for item in self.test_raw) / len(self.test_raw)
+
+
 def run_nlu_benchmark(
     dataset: Dataset, rasa: RasaEnvironment, config_path: Path, work_dir: Path, epochs: int | None = None
 ) -> BenchmarkResult:
@@ -88,18 +113,56 @@ def run_nlu_benchmark(
         work_dir: a folder for training data, model, predictions and logs (emptied first).
         epochs: if given, a temporary copy of the config with every `epochs:` set to this is trained instead.
     """
+    trained = train_and_predict(dataset, rasa, config_path, work_dir, epochs)
+    evaluation = evaluate(
+        [e.label for e in dataset.val], trained.val, [e.label for e in dataset.test], trained.test, dataset.oos_label
+    )
+    rows = classifier_rows(
+        SYSTEM, evaluation, trained.train_seconds, trained.latencies_ms, extra={"fallback_rate": trained.fallback_rate}
+    )
+    choice = evaluation.choice
+    setup = [
+        f"Dataset: {dataset.name} from `{dataset.source}`: {dataset.summary()}.",
+        *dataset.notes,
+        *trained.setup,
+        f"Evaluation: the best intent other than `{FALLBACK_INTENT}` in `intent_ranking`, with its confidence "
+        f"(config.yml's FallbackClassifier is not applied to scores; nlu_fallback % is how often it fired on test). "
+        f"A query counts as out-of-scope when that intent is `{dataset.oos_label}` or its confidence is below the "
+        f"threshold chosen on validation as the one with {THRESHOLD_CRITERION}. Nothing is chosen on test.",
+    ]
+    notes = [choice.note]
+    if epochs is not None:
+        notes.append(
+            f"Shortened run: every `epochs:` in the config and the encoder's fine-tuning set to {epochs}; not the "
+            "shipped configuration."
+        )
+    return BenchmarkResult(
+        dataset=dataset.name,
+        kind="nlu",
+        title=f"{dataset.name}: Rasa NLU pipeline of config.yml",
+        rows=rows,
+        setup=setup,
+        notes=notes,
+    )
+
+
+def train_and_predict(
+    dataset: Dataset, rasa: RasaEnvironment, config_path: Path, work_dir: Path, epochs: int | None = None
+) -> TrainedPipeline:
+    """Tune the encoder and train the pipeline on train as `make train` does, then parse every validation and test
+    query alone. Arguments as for `run_nlu_benchmark`; `work_dir` is emptied first and locked while in use."""
     rasa.check()
     work_dir.parent.mkdir(parents=True, exist_ok=True)
     with _exclusive(work_dir.parent / f"{work_dir.name}.lock"):
         if work_dir.exists():
             shutil.rmtree(work_dir)
         work_dir.mkdir()
-        return _train_and_score(dataset, rasa, config_path, work_dir, epochs)
+        return _train_and_predict(dataset, rasa, config_path, work_dir, epochs)
 
 
-def _train_and_score(
+def _train_and_predict(
     dataset: Dataset, rasa: RasaEnvironment, config_path: Path, work_dir: Path, epochs: int | None
-) -> BenchmarkResult:
+) -> TrainedPipeline:
     names = intent_names(dataset.labels)
     labels_by_name = {name: label for label, name in names.items()}
     nlu_file = work_dir / "train.yml"
@@ -125,24 +188,7 @@ def _train_and_score(
     texts = [example.text for example in (*dataset.val, *dataset.test)]
     raw = predict(rasa, model, texts, work_dir)
     predictions = [_as_prediction(item, labels_by_name, dataset.oos_label) for item in raw]
-    val_predictions, test_predictions = predictions[: len(dataset.val)], predictions[len(dataset.val) :]
-    test_raw = raw[len(dataset.val) :]
-    evaluation = evaluate(
-        [e.label for e in dataset.val], val_predictions, [e.label for e in dataset.test], test_predictions,
-        dataset.oos_label,
-    )  # fmt: skip
-    fallback_rate = 100 * sum(item.get("top_intent") == FALLBACK_INTENT for item in test_raw) / len(test_raw)
-    rows = classifier_rows(
-        SYSTEM,
-        evaluation,
-        train_seconds,
-        [float(item["latency_ms"]) for item in test_raw],
-        extra={"fallback_rate": fallback_rate},
-    )
-    choice = evaluation.choice
     setup = [
-        f"Dataset: {dataset.name} from `{dataset.source}`: {dataset.summary()}.",
-        *dataset.notes,
         f"Pipeline ({config_label}): {pipeline_summary(config_text)}.",
         f"Training, as `make train` does it: `python -m nlu.finetune` tunes the sentence encoder on the train split "
         f"({tuned.steps} steps of {tuning.batch_size} examples; {tune_seconds:.0f} s including its ONNX export), then "
@@ -151,24 +197,14 @@ def _train_and_score(
         "sum of both wall times.",
         "Prediction: each validation and test query parsed alone through the trained model "
         "(`Agent.parse_message`, after one warm-up query); p50/p95 ms are over the test queries.",
-        f"Evaluation: the best intent other than `{FALLBACK_INTENT}` in `intent_ranking`, with its confidence "
-        f"(config.yml's FallbackClassifier is not applied to scores; nlu_fallback % is how often it fired on test). "
-        f"A query counts as out-of-scope when that intent is `{dataset.oos_label}` or its confidence is below the "
-        f"threshold chosen on validation as the one with {THRESHOLD_CRITERION}. Nothing is chosen on test.",
     ]
-    notes = [choice.note]
-    if epochs is not None:
-        notes.append(
-            f"Shortened run: every `epochs:` in the config and the encoder's fine-tuning set to {epochs}; not the "
-            "shipped configuration."
-        )
-    return BenchmarkResult(
-        dataset=dataset.name,
-        kind="nlu",
-        title=f"{dataset.name}: Rasa NLU pipeline of config.yml",
-        rows=rows,
+    return TrainedPipeline(
+        val=predictions[: len(dataset.val)],
+        test=predictions[len(dataset.val) :],
+        test_raw=raw[len(dataset.val) :],
+        train_seconds=train_seconds,
+        encoder_dir=encoder_dir,
         setup=setup,
-        notes=notes,
     )
 
 

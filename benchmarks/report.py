@@ -24,9 +24,13 @@ class Column:
 COLUMNS: tuple[Column, ...] = (
     Column("in_scope_accuracy", "In-scope acc. %", "percent"),
     Column("oos_recall", "OOS recall %", "percent"),
+    Column("id_oos_recall", "ID-OOS recall %", "percent"),
+    Column("ood_oos_recall", "OOD-OOS recall %", "percent"),
+    Column("mcc", "MCC", "ratio"),
     Column("accuracy", "Accuracy %", "percent"),
     Column("macro_f1", "Macro F1 %", "percent"),
     Column("top1", "Top-1 %", "percent"),
+    Column("section_top1", "Section top-1 %", "percent"),
     Column("recall_at_3", "Recall@3 %", "percent"),
     Column("mrr", "MRR", "ratio"),
     Column("unanswerable_refused", "Unanswerable refused %", "percent"),

@@ -9,9 +9,13 @@ from benchmarks.datasets import Dataset, Example
 from benchmarks.retrieval import (
     BM25Articles,
     EmbeddingCache,
+    Labelled,
+    gold_sections,
+    read_labelled,
     reciprocal_rank_fusion,
     run_faq_benchmark,
     run_kb_benchmark,
+    section_top1,
     tokens,
 )
 from knowledge_base.documents import load_articles
@@ -80,8 +84,9 @@ def help_centre(tmp_path: Path) -> tuple[Path, Path, Path]:
         path.write_text(article_text(title, body), encoding="utf-8")
     labelled = tmp_path / "labelled.yml"
     labelled.write_text(
-        "- {question: where is my invoice pdf, article: billing/invoices}\n"
-        "- {question: cancel the plan, article: billing/cancel}\n"
+        "- {question: where is my invoice pdf, article: billing/invoices, section: lead}\n"
+        "- {question: change my billing address, article: billing/invoices, section: Address}\n"
+        "- {question: cancel the plan, article: billing/cancel, section: lead}\n"
         "- {question: saml sign-on setup, article: admin/sso}\n",
         encoding="utf-8",
     )
@@ -97,13 +102,23 @@ def test_kb_benchmark_reports_the_knowledge_base_beside_bm25(
 
     result = run_kb_benchmark(FakeEmbedder(), content, labelled, unanswerable, tmp_path / "work", min_score=0.3)
 
-    kb, bm25, hybrid = result.rows
+    kb, sentence_only, lead_only, before, bm25, hybrid = result.rows
     assert kb.system.startswith("Keepwell knowledge base") and bm25.system.startswith("BM25")
+    assert [row.system.split(":")[0] for row in (sentence_only, lead_only, before)] == [
+        "Section lever",
+        "Section lever",
+        "Before",
+    ]
     assert "reciprocal rank fusion" in hybrid.system and hybrid.values["top1"] == pytest.approx(100.0)
     assert kb.values["top1"] == pytest.approx(100.0) and kb.values["mrr"] == pytest.approx(1.0)
+    assert kb.values["section_top1"] == pytest.approx(100.0)  # over the three questions labelled with a section
+    for lever in (sentence_only, lead_only, before):
+        assert lever.values["top1"] == pytest.approx(100.0)  # the section levers never change the article
+        assert lever.values["section_top1"] is not None
     assert kb.values["unanswerable_refused"] == pytest.approx(100.0)
-    assert bm25.values["top1"] == pytest.approx(100.0)
+    assert bm25.values["top1"] == pytest.approx(100.0) and bm25.values["section_top1"] == pytest.approx(100.0)
     assert "unanswerable_refused" not in bm25.values
+    assert any("3 with the right section" in line for line in result.setup)
     assert (tmp_path / "work" / "kb-index").is_dir()
 
 
@@ -127,3 +142,37 @@ def test_reciprocal_rank_fusion_rewards_items_ranked_well_by_both() -> None:
 
 def test_tokens_are_lower_cased_words_and_numbers() -> None:
     assert tokens("Reset 2FA, then SSO-login!") == ["reset", "2fa", "then", "sso", "login"]
+
+
+def test_bm25_gives_each_article_its_best_section(help_centre: tuple[Path, Path, Path]) -> None:
+    content, _, _ = help_centre
+
+    sections = BM25Articles(load_articles(content)).sections("billing address")
+
+    assert sections[0] == ("billing/invoices", "address")
+
+
+def test_labelled_sections_become_anchors_and_unknown_ones_are_refused(help_centre: tuple[Path, Path, Path]) -> None:
+    content, labelled_path, _ = help_centre
+    articles = load_articles(content)
+    labelled = read_labelled(labelled_path)
+
+    assert labelled[1] == Labelled("change my billing address", "billing/invoices", "Address")
+    assert gold_sections(labelled, articles) == [
+        ("billing/invoices", ""),
+        ("billing/invoices", "address"),
+        ("billing/cancel", ""),
+        None,
+    ]
+    with pytest.raises(ValueError, match="has no section 'Refunds policy'"):
+        gold_sections([Labelled("q", "billing/cancel", "Refunds policy")], articles)
+    with pytest.raises(ValueError, match="no article"):
+        gold_sections([Labelled("q", "billing/nope", "lead")], articles)
+
+
+def test_section_top1_counts_only_questions_labelled_with_a_section() -> None:
+    wanted = [("a", ""), ("a", "x"), None, ("b", "y")]
+    answers = [("a", ""), ("a", "z"), ("c", ""), None]
+
+    assert section_top1(answers, wanted) == pytest.approx(100 / 3)
+    assert section_top1([("a", "")], [None]) is None
