@@ -2,6 +2,7 @@
 customer the account's CSM is alerted (a flag on the conversation, once) and a person is offered."""
 
 import asyncio
+import logging
 import re
 from typing import Any
 
@@ -17,6 +18,8 @@ from actions.followups import TOPIC_SLOT
 from keepwell import accounts, escalation
 from keepwell import conversations as log
 from keepwell.db import session_scope
+
+logger = logging.getLogger(__name__)
 
 REFUND_ARTICLE = "billing/refunds"
 DOWNGRADE_ARTICLE = "billing/upgrade-or-downgrade"
@@ -69,7 +72,12 @@ class ActionChurnMoment(Action):
         # The article is known; the search picks the section of it that answers the question.
         result = await asyncio.to_thread(services.knowledge_base().search, text or "cancel", None, article_id)
         send(dispatcher, replies.kb_answer(result))
-        signed_in = await asyncio.to_thread(_alert, tracker, text, article_id)  # database I/O off the event loop
+        try:
+            signed_in = await asyncio.to_thread(_alert, tracker, text, article_id)  # database I/O off the event loop
+        except Exception:  # the answer is sent already; a failed alert must not take it back
+            logger.exception("could not alert the CSM to a churn moment in conversation %s", tracker.sender_id)
+            signed_in = True  # whoever it is, offering a person at a churn moment does no harm
+
         offer, events = await offer_after_answer(
             tracker, unhelpful=False, reason=escalation.CHURN_MOMENT if signed_in else None
         )

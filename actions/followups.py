@@ -16,7 +16,7 @@ _LEADS_ON = re.compile(
 )
 _POINTS_BACK = re.compile(r"\b(it|that|this( one)?|those|these|they|them|there|the same)\b", re.IGNORECASE)
 # A message with this many topic words or fewer says too little to stand on its own.
-_TERSE = 3
+_TERSE = 2
 _SELF_CONTAINED = 5
 
 

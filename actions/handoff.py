@@ -58,3 +58,15 @@ class ActionHandoff(Action):
         send(dispatcher, replies.Reply(replies.HANDOFF_CONFIRMATION))
         # Paused, Rasa still logs what the customer writes but predicts nothing until the console resumes it.
         return [SlotSet("handoff_offered", False), ConversationPaused()]
+
+
+class ActionAcknowledge(Action):
+    """ "ok" after an answer: acknowledged, and any offer of a person is off the table (only a "yes" or the button
+    accepts one), so a later "yes" is not read as accepting it."""
+
+    def name(self) -> str:
+        return "action_acknowledge"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        dispatcher.utter_message(response="utter_acknowledged")
+        return [SlotSet("handoff_offered", False)]

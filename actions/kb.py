@@ -32,7 +32,10 @@ def _search(question: str, article_id: str | None = None, topic: str | None = No
     result = kb.search(followups.in_context(question, topic))
     if result.confident and not result.ambiguous:
         return result
-    return kb.search(question, None, topic)
+    inside = kb.search(question, None, topic)
+    if inside.passages and inside.passages[0].score >= kb.min_score:
+        return inside
+    return kb.search(question)  # not about the topic after all: a fresh question
 
 
 class ActionAnswerFromKB(Action):

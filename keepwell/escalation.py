@@ -53,10 +53,10 @@ _STOPWORDS = frozenset(
 # ("I can't log in" is a problem, not anger); these are the phrases people use when they have lost patience.
 _FRUSTRATED = re.compile(
     r"\b("
-    r"useless|pointless|ridiculous|absurd|unacceptable|pathetic|terrible|horrible|awful|worst|garbage|trash|"
+    r"useless|pointless|ridiculous|absurd|unacceptable|pathetic|terrible|horrible|awful|worst|garbage|"
     r"rubbish|crap|crappy|sucks?|joke|wtf|ffs|omfg|damn|hell|"
     r"fed up|sick of|tired of|had enough|losing my mind|lost my patience|"
-    r"(so |really |very |extremely )?(frustrat\w*|annoy\w*|angry|furious|pissed|livid|disappointed|upset)|"
+    r"frustrat\w*|(i'?m|so|really|very|extremely|getting) annoy\w*|angry|furious|pissed|livid|disappointed|upset|"
     r"waste of (my |our )?(time|money)|wasting (my |our )?time|"
     r"(that|this|it) (doesn'?t|does not|didn'?t|did not) help|you (don'?t|do not|didn'?t|did not|never) "
     r"(help|listen|understand|get it)|not helpful|unhelpful|"
@@ -64,13 +64,16 @@ _FRUSTRATED = re.compile(
     r"oh,? (great|fantastic|wonderful|perfect|brilliant|lovely|joy)|love that for me|yeah,? right|wow,? thanks a lot|"
     r"seriously|are you (kidding|serious)|kidding me|you'?re kidding|"
     r"(third|3rd|fourth|4th|fifth|5th|tenth) time|again and again|over and over|every single time|"
-    r"for (days|weeks|hours)|since (yesterday|last week|monday|tuesday|wednesday|thursday|friday)|"
-    r"(never|still) (works?|working)|(still|keeps?) (not|broken|failing|crashing)"
+    r"(broken|down|waiting|not working|stuck) (for|since) (days|weeks|hours|yesterday|last week|monday|tuesday|"
+    r"wednesday|thursday|friday)|"
+    r"never (works?|working)|still (not|broken|failing|crashing|doesn'?t|isn'?t|won'?t)|keeps? (failing|crashing)"
     r")\b",
     re.IGNORECASE,
 )
 _SHOUTED_WORD = re.compile(r"\b[A-Z]{3,}\b")
-_NOT_SHOUTING = frozenset({"SSO", "SAML", "SCIM", "CSV", "PDF", "API", "URL", "MFA", "VAT", "USD", "EUR", "GDPR"})
+_NOT_SHOUTING = frozenset(
+    "SSO SAML SCIM CSV PDF API URL MFA VAT USD EUR GDPR JSON XLSX CRM SLA SMS HTML OKR OKRS KPI ICS IOS".split()
+)
 
 
 # Words that only say something is still wrong ("still not working", "didn't help", "same problem"): a follow-up
@@ -78,17 +81,17 @@ _NOT_SHOUTING = frozenset({"SSO", "SAML", "SCIM", "CSV", "PDF", "API", "URL", "M
 _STILL_WRONG = frozenset(
     "working work works worked help helped helping nothing broken fixed fix happening happens slow missing same "
     "issue issues problem problems error errors luck change changed difference didn't doesn't isn't wasn't nope "
-    "yet anything at all".split()
+    "yet anything at all don't can't won't aren't wasn't didnt doesnt isnt dont cant wont".split()
 )
 
 
-_FAILS = re.compile(r"\b(not|no|nothing|nope|still|same|broken|fail\w*|\w+n'?t)\b", re.IGNORECASE)
+_FAILS = re.compile(r"\b(not|no|nothing|nope|still|same|broken|fail\w*|\w+n't|(do|does|did|is|was|ca|wo)nt)\b", re.I)
 
 
 def only_says_it_still_fails(text: str) -> bool:
     """Whether a message only says the problem is still there ("still not working", "didn't help", "same issue"),
     with no new detail to search with."""
-    return bool(_FAILS.search(text)) and not (content_words(text) - _STILL_WRONG)
+    return bool(_FAILS.search(_plain_quotes(text))) and not (content_words(text) - _STILL_WRONG)
 
 
 @dataclass(frozen=True)
@@ -100,8 +103,13 @@ class Turn:
     unhelpful: bool = False  # the assistant could not answer it (not sure, fallback, nothing found)
 
 
+def _plain_quotes(text: str) -> str:
+    return text.replace("\u2019", "'").replace("\u2018", "'")  # phones type curly apostrophes
+
+
 def is_frustrated(text: str) -> bool:
     """Whether a message shows anger or lost patience: the phrases above, shouting, or a run of !/?."""
+    text = _plain_quotes(text)
     if _FRUSTRATED.search(text):
         return True
     shouted = [word for word in _SHOUTED_WORD.findall(text) if word not in _NOT_SHOUTING]
@@ -109,7 +117,8 @@ def is_frustrated(text: str) -> bool:
 
 
 def content_words(text: str) -> frozenset[str]:
-    return frozenset(word for word in _WORD.findall(text.lower()) if word not in _STOPWORDS and len(word) > 1)
+    words = _WORD.findall(_plain_quotes(text).lower())
+    return frozenset(word for word in words if word not in _STOPWORDS and len(word) > 1)
 
 
 def same_question(a: str, b: str) -> bool:

@@ -247,9 +247,14 @@ def _transition(session: Session, message_id: int, from_state: str, to_state: st
 
 
 def _resolve_flags(session: Session, message_id: int, by: str) -> None:
+    """The late answer settles the "assistant unavailable" flag; any other (a churn moment) stays for the CSMs."""
     session.execute(
         update(ConversationFlag)
-        .where(ConversationFlag.message_id == message_id, ConversationFlag.resolved_at.is_(None))
+        .where(
+            ConversationFlag.message_id == message_id,
+            ConversationFlag.reason == ASSISTANT_UNAVAILABLE,
+            ConversationFlag.resolved_at.is_(None),
+        )
         .values(resolved_at=utcnow(), resolved_by=by)
     )
 

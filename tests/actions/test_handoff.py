@@ -5,7 +5,7 @@ from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import Engine
 
-from actions.handoff import ActionHandoff, handoff_reason
+from actions.handoff import ActionAcknowledge, ActionHandoff, handoff_reason
 from keepwell import handoffs
 from keepwell.db import session_scope
 from tests.actions.conftest import TrackerFactory
@@ -46,3 +46,12 @@ def test_reason_falls_back_when_the_user_only_asked_for_a_person(make_tracker: T
     tracker = make_tracker("human please", "request_human")
     tracker.events[:] = [e for e in tracker.events if e.get("event") != "user" or e.get("text") == "human please"]
     assert handoff_reason(tracker) == "Asked to talk to a person"
+
+
+async def test_ok_withdraws_an_offer_of_a_person(make_tracker: TrackerFactory) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionAcknowledge().run(
+        dispatcher, make_tracker("ok", "acknowledge", slots={"handoff_offered": True}), {}
+    )
+    assert events == [SlotSet("handoff_offered", False)]
+    assert [m["response"] for m in dispatcher.messages] == ["utter_acknowledged"]

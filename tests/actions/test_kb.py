@@ -1,5 +1,7 @@
 """actions/kb.py: answers from the knowledge base, or an honest "not sure"; a person offered when it is time."""
 
+from dataclasses import replace
+
 import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -14,6 +16,8 @@ pytestmark = pytest.mark.anyio
 
 class _StubKnowledgeBase:
     """Returns a fixed result and remembers the questions it was asked."""
+
+    min_score = 0.35
 
     def __init__(self, result: SearchResult) -> None:
         self.result = result
@@ -203,3 +207,30 @@ async def test_still_not_working_after_an_answer_is_met_with_a_person_not_the_sa
     sorry, offer = dispatcher.messages
     assert "still not working" in sorry["text"] and "/request_human" in [b["payload"] for b in offer["buttons"]]
     assert SlotSet("handoff_offered", True) in events
+
+
+class _ElsewhereKnowledgeBase(_StubKnowledgeBase):
+    """Knows the answer only in another article: the topic's article scores low for the question."""
+
+    def search(self, query: str, k: int | None = None, article_id: str | None = None) -> SearchResult:
+        super().search(query, k, article_id)
+        if article_id is not None:  # inside the topic's article: something, but weak
+            return SearchResult(query, [replace(PASSAGE, score=0.2)], confident=True)
+        if "(" in query:  # the topic's words pull the search the wrong way
+            return SearchResult(query, [PASSAGE], confident=False)
+        return SearchResult(query, [OTHER], confident=True)
+
+
+async def test_a_short_new_question_is_not_forced_into_the_previous_article(
+    make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kb = _ElsewhereKnowledgeBase(SearchResult("", []))
+    monkeypatch.setattr(services, "knowledge_base", lambda: kb)
+    tracker = make_tracker("can I change roles", "ask_faq", slots={"topic_article": PASSAGE.article_id})
+    dispatcher = CollectingDispatcher()
+
+    await ActionAnswerFromKB().run(dispatcher, tracker, {})
+
+    assert kb.picked == [None, PASSAGE.article_id, None]
+    [message] = dispatcher.messages
+    assert message["custom"]["sources"][0]["url"].startswith(OTHER.url)

@@ -299,3 +299,18 @@ def test_a_flag_is_raised_once_while_open_and_never_for_an_unknown_conversation(
         flags[0].resolved_at = utcnow()
     with session_scope(engine) as session:
         assert log.raise_flag(session, message.conversation_id, "churn_moment", "once resolved, a new moment counts")
+
+
+def test_a_late_answer_settles_the_unavailable_flag_but_not_a_churn_moment(engine: Engine) -> None:
+    message = _accept(engine, customer="cus_001").message
+    with session_scope(engine) as session:
+        log.give_notice(session, message.id, NOTICE)
+        log.raise_flag(session, message.conversation_id, "churn_moment", "wants to cancel", message.id)
+    with session_scope(engine) as session:
+        assert log.answer(session, message.id, [ANSWER]) is not None
+    with session_scope(engine) as session:
+        flags = session.scalars(select(ConversationFlag).order_by(ConversationFlag.id)).all()
+        assert [(f.reason, f.resolved_by) for f in flags] == [
+            ("assistant_unavailable", "assistant"),
+            ("churn_moment", None),
+        ]

@@ -41,6 +41,11 @@ def test_frustration_and_anger_are_noticed(text: str) -> None:
         "hello",
         "can I export to CSV or PDF?",
         "the import failed",
+        "how do I restore a task from the trash",
+        "does the mobile app still work offline",
+        "how do I stop annoying email notifications",
+        "can I export to JSON or XLSX",
+        "can I keep tasks hidden for days",
     ],
 )
 def test_ordinary_questions_and_problems_are_not_anger(text: str) -> None:
@@ -87,6 +92,9 @@ def test_red_health_or_high_revenue_puts_an_account_at_risk(make_account: Accoun
         ("ok", False),
         ("its not triggering at all", False),
         ("still missing the tasks from my phone", False),
+        ("still doesn\u2019t work", True),
+        ("it didn\u2019t help", True),
+        ("but I want it", False),
     ],
 )
 def test_a_message_that_only_says_it_still_fails_is_told_apart_from_a_new_detail(text: str, expected: bool) -> None:
