@@ -2,6 +2,7 @@
 and why, and words the offer. Offered once per conversation; the customer's "yes" (or the button) hands over."""
 
 import asyncio
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -46,19 +47,33 @@ OFFERS = {
 
 def conversation_turns(tracker: Tracker) -> list[Turn]:
     """The customer's typed messages so far, oldest first (the latest last), each marked unhelpful when the answer
-    to it missed. Button payloads ("/affirm") are clicks, not messages."""
+    to it missed. Button payloads ("/affirm") are clicks, not messages; a message the gateway sent again (a retry
+    after the assistant failed on it, the same `keepwell.message_id`) is one message, not a repeated question."""
     turns: list[Turn] = []
+    last_id = None
     for event in tracker.events:
         kind = event.get("event")
         if kind == "user":
             text = (event.get("text") or "").strip()
+            message_id = _logged_id(event)
             if text and not text.startswith("/"):
                 intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-                turns.append(Turn(text, intent))
+                if message_id is not None and message_id == last_id and turns:
+                    turns[-1] = Turn(text, intent)
+                else:
+                    turns.append(Turn(text, intent))
+            last_id = message_id
         elif kind == "slot" and event.get("name") == UNHELPFUL_SLOT and event.get("value") and turns:
             last = turns[-1]
             turns[-1] = Turn(last.text, last.intent, unhelpful=True)
     return turns
+
+
+def _logged_id(event: dict[str, Any]) -> object:
+    """The id the gateway's message log gave this message (in the metadata it sends with it), if any."""
+    metadata = event.get("metadata")
+    keepwell = metadata.get("keepwell") if isinstance(metadata, dict) else None
+    return keepwell.get("message_id") if isinstance(keepwell, dict) else None
 
 
 def declined_a_person(tracker: Tracker) -> bool:

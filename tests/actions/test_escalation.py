@@ -25,6 +25,14 @@ def test_turns_are_the_typed_messages_with_the_misses_marked(make_tracker: Track
     assert [(t.text, t.unhelpful) for t in turns[-2:]] == [("and now?", False), ("where is the flux setting", True)]
 
 
+def test_a_message_sent_again_after_a_failure_is_not_a_repeated_question(make_tracker: TrackerFactory) -> None:
+    first_try = {**_user("how do I invite my teammates"), "metadata": {"keepwell": {"message_id": 7}}}
+    tracker = make_tracker("how do I invite my teammates", extra_events=[first_try])
+    tracker.events[-2]["metadata"] = {"keepwell": {"message_id": 7}}  # the retry carries the same log id
+    tracker.events.append(tracker.events.pop(-2))  # the retry is the latest event
+    assert [t.text for t in conversation_turns(tracker)].count("how do I invite my teammates") == 1
+
+
 async def test_a_second_miss_in_a_row_offers_a_person_and_records_it(
     make_tracker: TrackerFactory, engine: Engine
 ) -> None:

@@ -49,9 +49,12 @@ def test_visitor_asks_the_widget_and_follows_the_source(system: RunningSystem, p
     source = page.locator(".kw-msg-bot .kw-source").first
     expect(source).to_be_visible(timeout=30_000)
     expect(page.locator(".kw-msg-user").last).to_have_text("How do I invite my teammates?")
-    title = source.inner_text()
+    title, _, section = source.inner_text().partition(" — ")
     source.click()
     expect(page.locator("h1")).to_contain_text(title)
+    if section:  # the answer quoted one section: the link lands on its heading
+        assert "#" in page.url
+        expect(page.locator(f"[id='{page.url.split('#', 1)[1]}']")).to_contain_text(section)
 
 
 def test_markup_typed_by_a_user_is_shown_as_text(system: RunningSystem, page: Page) -> None:
