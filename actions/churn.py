@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies, services
 from actions._dispatch import send
-from actions.customer import current_account
+from actions.customer import current_account, logged_message_id
 from actions.escalation import offer_after_answer
 from actions.followups import TOPIC_SLOT
 from keepwell import accounts, escalation
@@ -44,21 +44,15 @@ def alert_detail(account: accounts.Account | None, customer_id: str, text: str, 
     return f"{who} asked about {kind}: “{text}”"
 
 
-def _message_id(tracker: Tracker) -> int | None:
-    metadata = tracker.latest_message.get("metadata")
-    keepwell = metadata.get("keepwell") if isinstance(metadata, dict) else None
-    message_id = keepwell.get("message_id") if isinstance(keepwell, dict) else None
-    return message_id if isinstance(message_id, int) else None
-
-
 def _alert(tracker: Tracker, text: str, article_id: str) -> bool:
     """Flag the conversation for the CSMs if the customer is signed in; True when they are."""
     customer_id, account = current_account(tracker)
     if customer_id is None:
         return False
     detail = alert_detail(account, customer_id, text, article_id)
+    message_id = logged_message_id(tracker.latest_message)
     with session_scope(services.engine()) as session:
-        log.raise_flag(session, tracker.sender_id, escalation.CHURN_MOMENT, detail, _message_id(tracker))
+        log.raise_flag(session, tracker.sender_id, escalation.CHURN_MOMENT, detail, message_id)
     return True
 
 

@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 from rasa_sdk import Tracker
 
@@ -28,6 +29,15 @@ def verified_customer_id(tracker: Tracker, internal_secret: str) -> str | None:
     if customer_id is None or customer.get("id") not in (None, customer_id):
         return None
     return customer_id
+
+
+def logged_message_id(message: dict[str, Any]) -> int | None:
+    """The id the gateway's message log gave a message (a user event, or the latest message), from the metadata it
+    sends with it; None for a message that reached Rasa without the gateway."""
+    metadata = message.get("metadata")
+    keepwell = metadata.get("keepwell") if isinstance(metadata, dict) else None
+    message_id = keepwell.get("message_id") if isinstance(keepwell, dict) else None
+    return message_id if isinstance(message_id, int) else None
 
 
 def current_account(tracker: Tracker) -> tuple[str | None, accounts.Account | None]:

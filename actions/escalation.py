@@ -2,12 +2,11 @@
 and why, and words the offer. Offered once per conversation; the customer's "yes" (or the button) hands over."""
 
 import asyncio
-from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 
-from actions.customer import current_account
+from actions.customer import current_account, logged_message_id
 from actions.replies import HANDOFF_BUTTON, Reply
 from keepwell import escalation, health
 from keepwell.escalation import Turn
@@ -55,7 +54,7 @@ def conversation_turns(tracker: Tracker) -> list[Turn]:
         kind = event.get("event")
         if kind == "user":
             text = (event.get("text") or "").strip()
-            message_id = _logged_id(event)
+            message_id = logged_message_id(event)
             if text and not text.startswith("/"):
                 intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
                 if message_id is not None and message_id == last_id and turns:
@@ -67,13 +66,6 @@ def conversation_turns(tracker: Tracker) -> list[Turn]:
             last = turns[-1]
             turns[-1] = Turn(last.text, last.intent, unhelpful=True)
     return turns
-
-
-def _logged_id(event: dict[str, Any]) -> object:
-    """The id the gateway's message log gave this message (in the metadata it sends with it), if any."""
-    metadata = event.get("metadata")
-    keepwell = metadata.get("keepwell") if isinstance(metadata, dict) else None
-    return keepwell.get("message_id") if isinstance(keepwell, dict) else None
 
 
 def declined_a_person(tracker: Tracker) -> bool:
