@@ -29,6 +29,7 @@ DEFAULT_CONFIG = REPO_ROOT / "config.yml"
 KB_CONTENT = REPO_ROOT / "knowledge_base" / "content"
 KB_LABELLED = REPO_ROOT / "tests" / "knowledge_base" / "labelled_questions.yml"
 KB_UNANSWERABLE = REPO_ROOT / "tests" / "knowledge_base" / "unanswerable_questions.yml"
+KB_TYPOS = REPO_ROOT / "tests" / "knowledge_base" / "typo_questions.yml"
 BUILT_IN_DATASETS = ("banking77", "clinc150")
 
 if TYPE_CHECKING:
@@ -125,11 +126,13 @@ def _benchmark(args: argparse.Namespace) -> Callable[[], BenchmarkResult]:
         from .retrieval import run_faq_benchmark
 
         return lambda: run_faq_benchmark(_dataset(args), _embedder(), work_dir, args.latency_sample)
-    from .retrieval import run_kb_benchmark
+    from .kb_benchmark import run_kb_benchmark
 
     def kb() -> BenchmarkResult:
         settings = _core_settings()
-        return run_kb_benchmark(_embedder(), KB_CONTENT, KB_LABELLED, KB_UNANSWERABLE, work_dir, settings.kb_min_score)
+        return run_kb_benchmark(
+            _embedder(), KB_CONTENT, KB_LABELLED, KB_UNANSWERABLE, work_dir, settings.kb_min_score, typo_path=KB_TYPOS
+        )
 
     return kb
 

@@ -31,6 +31,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("macro_f1", "Macro F1 %", "percent"),
     Column("top1", "Top-1 %", "percent"),
     Column("section_top1", "Section top-1 %", "percent"),
+    Column("typo_top1", "Misspelt top-1 %", "percent"),
     Column("recall_at_3", "Recall@3 %", "percent"),
     Column("mrr", "MRR", "ratio"),
     Column("unanswerable_refused", "Unanswerable refused %", "percent"),

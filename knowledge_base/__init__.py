@@ -1,8 +1,9 @@
 """Keepwell's knowledge base: semantic search over the help-centre articles in `content/`.
 
 Layers, each replaceable: documents (load, chunk, sentence rows, section anchors) -> embedder -> index (FAISS; exact
-NumPy for tests) -> store (index directory with manifest) -> `KnowledgeBase` (build, search; `sections` picks the
-answering section of each article). `python -m knowledge_base` is the CLI.
+NumPy for tests) -> store (index directory with manifest) -> `KnowledgeBase` (build, search; `ranking` ranks articles
+and picks each one's answering section from the vectors and `lexical` BM25; `spelling` corrects misspelt queries).
+`python -m knowledge_base` is the CLI.
 Importing this package loads no model and reads no file.
 """
 

@@ -4,7 +4,7 @@ import json
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -38,6 +38,15 @@ class Embedder(Protocol):
 
     def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         """Embed passages to index; `progress` shows a progress bar on stderr."""
+        ...
+
+
+@runtime_checkable
+class KnowsWords(Protocol):
+    """An embedder that can list the whole words its tokenizer knows: real words the spelling correction keeps."""
+
+    def known_words(self) -> frozenset[str]:
+        """Lower-case whole words of the model's vocabulary."""
         ...
 
 
@@ -114,6 +123,11 @@ class SentenceTransformerEmbedder:
                 vectors[rows] = _as_unit_rows(batch)
                 bar.update(len(rows))
         return vectors
+
+    def known_words(self) -> frozenset[str]:
+        """The tokenizer's whole-word entries (no "##" pieces, letters only): some 20,000 common English words."""
+        vocabulary = getattr(self._load().tokenizer, "get_vocab", dict)()
+        return frozenset(word.lstrip("▁Ġ") for word in vocabulary if word.lstrip("▁Ġ").isalpha() and word.islower())
 
     def _load(self) -> "SentenceTransformer":
         if self._model is None:

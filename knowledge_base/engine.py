@@ -21,9 +21,11 @@ from .documents import (
     section_url,
     sentence_rows,
 )
-from .embedder import Embedder
+from .embedder import Embedder, KnowsWords
 from .index import FaissIndex, VectorIndex
-from .sections import LEAD_MARGIN, Scored, choose_section
+from .lexical import LexicalIndex
+from .ranking import Layout, Weights
+from .spelling import Speller
 from .store import (
     CorruptIndexError,
     IndexMismatchError,
@@ -91,6 +93,16 @@ class SearchResult:
         return self.passages[0] if self.passages else None
 
 
+@dataclass(frozen=True)
+class _Searchable:
+    """A loaded index with what searching it needs, derived once from its rows: swapped in as one object."""
+
+    stored: StoredIndex
+    layout: Layout
+    lexical: LexicalIndex
+    speller: Speller
+
+
 class KnowledgeBase:
     """Semantic search over the help-centre articles.
 
@@ -109,8 +121,8 @@ class KnowledgeBase:
         top_k: int = 3,
         ambiguity_margin: float = 0.0,
         index_factory: Callable[[int], VectorIndex] = FaissIndex,
-        lead_margin: float = LEAD_MARGIN,
-        by_sentence: bool = True,
+        weights: Weights | None = None,
+        spelling: bool = True,
     ) -> None:
         if top_k < 1:
             raise ValueError("top_k must be at least 1")
@@ -121,12 +133,12 @@ class KnowledgeBase:
         self.min_score = min_score
         self.top_k = top_k
         self.ambiguity_margin = ambiguity_margin
-        # How the section within an article is chosen (see sections.py); kept as attributes so benchmarks can
-        # measure each lever on one index.
-        self.lead_margin = lead_margin
-        self.by_sentence = by_sentence
+        # How articles and sections score (ranking.py) and whether queries are spell-corrected (spelling.py); kept
+        # as attributes so benchmarks can measure each lever on one index.
+        self.weights = weights or Weights()
+        self.spelling = spelling
         self._index_factory = index_factory
-        self._loaded: StoredIndex | None = None
+        self._loaded: _Searchable | None = None
         self._build_lock = threading.Lock()
 
     @property
@@ -155,31 +167,42 @@ class KnowledgeBase:
                 if self._loaded is None:
                     self._build(force=False, progress=False)
 
-    def search(self, query: str, k: int | None = None, article_id: str | None = None) -> SearchResult:
+    def encode_query(self, query: str) -> np.ndarray:
+        """The query's vector, shape (1, dimension), to pass to several `search` calls for the same words.
+
+        The query is spell-corrected against the help centre first (unless `spelling` is off), as `search` does.
+
+        Raises:
+            ValueError: empty or blank query.
+        """
+        loaded = self._ready()
+        return self.embedder.encode_queries([self._corrected(loaded, _normalised(query))[:MAX_QUERY_CHARS]])
+
+    def search(
+        self, query: str, k: int | None = None, article_id: str | None = None, vector: np.ndarray | None = None
+    ) -> SearchResult:
         """Find the articles that best answer `query`, at most `k` (default `top_k`), and in each the section.
 
-        Articles rank by their best chunk's cosine; within each, the section is the one whose best sentence matches
-        best, the lead only by a margin (`sections.choose_section`). With `article_id`, only that article is
-        considered (the customer picked it).
+        Articles rank by their best section, which scores its best sentence's cosine plus a weighted BM25 score of
+        its words; the lead answers only by a margin (`ranking.Layout.rank`). Misspelt words are corrected against
+        the help centre's vocabulary first. With `article_id`, only that article is considered (the customer picked
+        it). `vector` is the query's vector from `encode_query`, to spare encoding the same words again.
 
         Raises:
             ValueError: empty or blank query, or k < 1.
         """
-        if not isinstance(query, str) or not query.strip():
-            raise ValueError("query must be a non-empty string")
+        query = _normalised(query)
         k = self.top_k if k is None else k
         if k < 1:
             raise ValueError("k must be at least 1")
-        query = " ".join(query.split())
-        self.ensure_ready()
-        loaded = self._loaded
-        if loaded is None:  # ensure_ready loads an index or raises; this keeps type checkers informed
-            raise RuntimeError("knowledge base is not ready")
-        vector = self.embedder.encode_queries([query[:MAX_QUERY_CHARS]])
+        loaded = self._ready()
+        corrected = self._corrected(loaded, query)
+        if vector is None:
+            vector = self.embedder.encode_queries([corrected[:MAX_QUERY_CHARS]])
         if article_id is not None:
-            passages = self._best_per_article(loaded, vector, loaded.index.size, article_id)
+            passages = self._best_per_article(loaded, vector, corrected, len(loaded.layout), article_id)
             return SearchResult(query=query, passages=passages, confident=bool(passages))
-        passages = self._best_per_article(loaded, vector, k)
+        passages = self._best_per_article(loaded, vector, corrected, k)
         confident = bool(passages) and passages[0].score >= self.min_score
         ambiguous = (
             confident
@@ -188,6 +211,16 @@ class KnowledgeBase:
             and passages[0].score - passages[1].score < self.ambiguity_margin
         )
         return SearchResult(query=query, passages=passages, confident=confident, ambiguous=ambiguous)
+
+    def _ready(self) -> _Searchable:
+        self.ensure_ready()
+        loaded = self._loaded
+        if loaded is None:  # ensure_ready loads an index or raises; this keeps type checkers informed
+            raise RuntimeError("knowledge base is not ready")
+        return loaded
+
+    def _corrected(self, loaded: _Searchable, query: str) -> str:
+        return loaded.speller.correct(query) if self.spelling else query
 
     def _build(self, force: bool, progress: bool) -> BuildReport:
         """`build` without the lock; the caller holds it."""
@@ -205,7 +238,7 @@ class KnowledgeBase:
             else:
                 # Another process may have rebuilt it between reading the manifest and loading.
                 if stored.manifest.content_hash == digest:
-                    self._loaded = stored
+                    self._loaded = self._searchable(stored)
                     seconds = time.perf_counter() - started
                     chunks = sum(not row.sentence for row in stored.chunks)
                     return BuildReport(False, stored.manifest.article_count, chunks, seconds)
@@ -215,7 +248,7 @@ class KnowledgeBase:
         rows = [*chunks, *(row for chunk in chunks for row in sentence_rows(chunk))]
         stored = self._encode(rows, len(articles), digest, progress)
         save_index(self.index_dir, stored.manifest, stored.chunks, stored.index)
-        self._loaded = stored
+        self._loaded = self._searchable(stored)
         return BuildReport(True, len(articles), len(chunks), time.perf_counter() - started, reason)
 
     def stats(self) -> dict[str, Any]:
@@ -227,7 +260,7 @@ class KnowledgeBase:
             "min_score": self.min_score,
             "top_k": self.top_k,
         }
-        manifest: Manifest | None = self._loaded.manifest if self._loaded else None
+        manifest: Manifest | None = self._loaded.stored.manifest if self._loaded else None
         if manifest is None:
             try:
                 manifest = read_manifest(self.index_dir)
@@ -254,39 +287,31 @@ class KnowledgeBase:
         return info
 
     def _best_per_article(
-        self, loaded: StoredIndex, query_vector: np.ndarray, k: int, only: str | None = None
+        self, loaded: _Searchable, query_vector: np.ndarray, query: str, k: int, only: str | None = None
     ) -> list[Passage]:
-        """The top `k` articles by their best chunk, each answered by the section `choose_section` picks.
+        """The top `k` articles, each answered by its best section (`ranking.Layout.rank`); `only` keeps one article.
 
         Every row is scored (a help centre has a few thousand at most; one matrix product), so all sections of a
-        chosen article compete, not only those that happened to rank high overall. `only` keeps one article.
+        chosen article compete, not only those that happened to rank high overall.
         """
-        scores, ids = loaded.index.search(query_vector, loaded.index.size)
-        chunks: dict[str, list[Scored]] = {}
-        sentences: dict[str, list[Scored]] = {}
-        for score, row in zip(scores[0].tolist(), ids[0].tolist(), strict=True):
-            chunk = loaded.chunks[row] if row >= 0 else None
-            if chunk is None or (only is not None and chunk.article_id != only):
-                continue
-            (sentences if chunk.sentence else chunks).setdefault(chunk.article_id, []).append(Scored(chunk, score))
-        # Rows arrive best first, so each article's first chunk holds its score; sentence rows never rank articles.
-        ranked = sorted(chunks.values(), key=lambda candidates: -candidates[0].score)[:k]
+        index = loaded.stored.index
+        scores, ids = index.search(query_vector, index.size)
+        row_scores = np.full(index.size, -np.inf, dtype=np.float32)
+        found = ids[0] >= 0
+        row_scores[ids[0][found]] = scores[0][found]
+        lexical = loaded.lexical.scores(query) if self.weights.lexical else np.zeros(len(loaded.layout.chunks))
         passages = []
-        for candidates in ranked:
-            article_sentences = sentences.get(candidates[0].chunk.article_id, []) if self.by_sentence else []
-            chosen = choose_section(candidates, article_sentences, self.lead_margin).chunk
-            passages.append(
-                Passage(
-                    chosen.article_id,
-                    chosen.title,
-                    chosen.section,
-                    chosen.url,
-                    chosen.text,
-                    candidates[0].score,
-                    chosen.anchor,
-                )
-            )
+        for choice in loaded.layout.rank(row_scores, lexical, self.weights, k, only):
+            c = loaded.layout.chunks[choice.chunk]
+            passages.append(Passage(c.article_id, c.title, c.section, c.url, c.text, choice.score, c.anchor))
         return passages
+
+    def _searchable(self, stored: StoredIndex) -> _Searchable:
+        """The loaded index with its row layout, lexical index and speller, all from the stored rows."""
+        layout = Layout(stored.chunks)
+        texts = [passage_text(chunk) for chunk in layout.chunks]
+        known = self.embedder.known_words() if isinstance(self.embedder, KnowsWords) else frozenset()
+        return _Searchable(stored, layout, LexicalIndex(texts), Speller.from_texts(texts, known))
 
     def _stale_reason(self, digest: str) -> str:
         """Why the stored index cannot be reused, or "" if it can (as far as the manifest tells)."""
@@ -317,3 +342,10 @@ class KnowledgeBase:
             index_kind=index.kind,
         )
         return StoredIndex(manifest, chunks, index)
+
+
+def _normalised(query: str) -> str:
+    """The query with runs of white space as one space; refuses an empty one."""
+    if not isinstance(query, str) or not query.strip():
+        raise ValueError("query must be a non-empty string")
+    return " ".join(query.split())

@@ -10,6 +10,7 @@ import pytest
 from knowledge_base import SentenceTransformerEmbedder, from_settings
 from knowledge_base.documents import ArticleError
 from knowledge_base.engine import KnowledgeBase
+from knowledge_base.ranking import Weights
 from knowledge_base.store import MANIFEST_FILE, IndexMismatchError, load_index
 
 # The fixture's three articles: 8 chunks (leads and sections), plus one row per sentence of each.
@@ -333,9 +334,10 @@ def test_the_section_is_chosen_by_its_best_sentence_and_the_lead_needs_a_margin(
     # The lead's whole chunk is closer than the long steps section, but one sentence of the steps is closer still.
     question = "reset password link expires hour"
 
-    before = make_kb(by_sentence=False, lead_margin=0.0).search(question, k=1).passages[0]
-    by_sentence = make_kb(lead_margin=0.0).search(question, k=1).passages[0]
-    lead_only = make_kb(by_sentence=False, lead_margin=1.0).search(question, k=1).passages[0]
+    dense = {"lexical": 0.0}  # the lexical score would favour the lead's "Reset your password" words
+    before = make_kb(weights=Weights(by_sentence=False, lead_margin=0.0, **dense)).search(question, k=1).passages[0]
+    by_sentence = make_kb(weights=Weights(lead_margin=0.0, **dense)).search(question, k=1).passages[0]
+    lead_only = make_kb(weights=Weights(by_sentence=False, lead_margin=1.0, **dense)).search(question, k=1).passages[0]
 
     assert before.article_id == by_sentence.article_id == lead_only.article_id == "troubleshooting/reset-password"
     assert (before.section, by_sentence.section, lead_only.section) == ("Reset your password", "Steps", "Steps")
@@ -359,6 +361,32 @@ def test_every_section_of_the_chosen_article_competes(make_kb, write_article) ->
         summary=None,
     )
 
-    best = make_kb(lead_margin=1.0).search("export projects as CSV", k=1).passages[0]
+    best = make_kb(weights=Weights(lead_margin=1.0)).search("export projects as CSV", k=1).passages[0]
 
     assert (best.article_id, best.section, best.anchor) == ("features/exports", "Zebra", "zebra")
+
+
+def test_a_query_encoded_once_serves_several_searches(make_kb, fake_embedder) -> None:
+    kb = make_kb()
+    kb.build()
+    fake_embedder.queries_encoded = 0
+
+    vector = kb.encode_query("how do I cancel my subscription")
+    anywhere = kb.search("how do I cancel my subscription", vector=vector)
+    inside = kb.search("how do I cancel my subscription", article_id="billing/download-invoices", vector=vector)
+
+    assert fake_embedder.queries_encoded == 1
+    assert anywhere.best is not None and anywhere.best.article_id == "billing/cancel-subscription"
+    assert [p.article_id for p in inside.passages] == ["billing/download-invoices"]
+    assert anywhere.passages == kb.search("how do I cancel my subscription").passages
+
+
+def test_misspelt_words_are_corrected_against_the_help_centre(make_kb) -> None:
+    kb = make_kb()
+
+    corrected = kb.search("cancle my subscripton")
+    uncorrected = make_kb(spelling=False).search("cancle my subscripton")
+
+    assert corrected.query == "cancle my subscripton"  # the customer's words are kept for the record
+    assert corrected.best is not None and corrected.best.article_id == "billing/cancel-subscription"
+    assert corrected.confident and not uncorrected.confident

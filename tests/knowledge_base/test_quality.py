@@ -1,7 +1,8 @@
 """Retrieval quality of the shipped articles with the real MiniLM model and FAISS, on labelled questions.
 
 `labelled_questions.yml` lists `{question, article, section}` (article = "<category>/<slug>", section = the exact
-`##` heading or "lead"); `unanswerable_questions.yml` lists questions the articles cannot answer.
+`##` heading or "lead"); `typo_questions.yml` lists misspelt ones the same way; `unanswerable_questions.yml` lists
+questions the articles cannot answer.
 """
 
 from pathlib import Path
@@ -17,8 +18,12 @@ HERE = Path(__file__).resolve().parent
 CONTENT_DIR = HERE.parents[1] / "knowledge_base" / "content"
 LABELLED = HERE / "labelled_questions.yml"
 UNANSWERABLE = HERE / "unanswerable_questions.yml"
-MIN_TOP1_ACCURACY = 0.85
-MIN_SECTION_TOP1 = 0.72  # a regression guard: 0.752 measured (benchmarks/results/keepwell-kb.md); the goal is 0.90
+TYPOS = HERE / "typo_questions.yml"
+# Regression guards a little under the figures measured in benchmarks/results/keepwell-kb.md: article 0.944,
+# section 0.794 (the goal of 0.90 is not reached), misspelt questions' article 0.932.
+MIN_TOP1_ACCURACY = 0.92
+MIN_SECTION_TOP1 = 0.77
+MIN_TYPO_TOP1 = 0.88
 MIN_UNANSWERABLE_REFUSED = 0.80
 
 
@@ -116,6 +121,21 @@ def test_section_top1_on_labelled_questions(
         print(f"\nknowledge base section top-1: {accuracy:.3f} ({len(labelled) - len(misses)}/{len(labelled)})")
         print("\n".join(misses))
     assert accuracy >= MIN_SECTION_TOP1, f"section top-1 {accuracy:.3f} < {MIN_SECTION_TOP1}:\n" + "\n".join(misses)
+
+
+def test_top1_accuracy_on_misspelt_questions(knowledge_base: KnowledgeBase, capsys: pytest.CaptureFixture[str]) -> None:
+    misses, items = [], _read_yaml_list(TYPOS)
+    for item in items:
+        assert isinstance(item, dict) and {"question", "article"} <= item.keys(), f"{TYPOS.name}: {item!r}"
+        best = knowledge_base.search(str(item["question"]), k=1).best
+        if best is None or best.article_id != item["article"]:
+            misses.append(f"  {item['question']!r}: expected {item['article']}, got {best and best.article_id}")
+
+    accuracy = 1 - len(misses) / len(items)
+    with capsys.disabled():
+        print(f"\nknowledge base top-1 on misspelt questions: {accuracy:.3f} ({len(items) - len(misses)}/{len(items)})")
+        print("\n".join(misses))
+    assert accuracy >= MIN_TYPO_TOP1, f"misspelt top-1 {accuracy:.3f} < {MIN_TYPO_TOP1}:\n" + "\n".join(misses)
 
 
 def test_unanswerable_questions_are_not_confident(
