@@ -4,10 +4,10 @@ from datetime import date
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import replies
+from actions import followups, replies
 from actions._dispatch import send
 from actions.customer import account_reply
 from keepwell import health
@@ -19,7 +19,7 @@ class ActionAccountHealth(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         send(dispatcher, await account_reply(tracker, lambda a: replies.account_health(a, health.score(a))))
-        return []
+        return [SlotSet(followups.TOPIC_SLOT, followups.ACCOUNT_HEALTH)]  # "why?" next asks about the score
 
 
 class ActionPlanRenewal(Action):

@@ -1,4 +1,5 @@
-"""Product feedback: a form that takes the feedback from the first message when it already holds it."""
+"""Product feedback: a form that takes the feedback from the first message when it already holds it; a problem
+reported in feedback's words is answered as a problem."""
 
 import asyncio
 import re
@@ -9,7 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import replies, services
+from actions import kb, replies, services
 from actions._dispatch import send
 from actions.customer import verified_customer_id
 from actions.settings import get_settings
@@ -69,6 +70,9 @@ class ActionRecordFeedback(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         text = tracker.get_slot("feedback_text") or ""
+        if feedback.reports_a_problem(text):
+            # "great job breaking the slack integration": troubleshooting and a person, not a note to the product team.
+            return [*await kb.answer(dispatcher, tracker, text, reported=True), SlotSet("feedback_text", None)]
         customer_id = verified_customer_id(tracker, get_settings().internal_secret)
         await asyncio.to_thread(_record, tracker.sender_id, customer_id, text)  # database I/O off the event loop
         send(dispatcher, replies.Reply(replies.FEEDBACK_THANKS))

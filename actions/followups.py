@@ -5,8 +5,10 @@ import re
 
 from keepwell.escalation import content_words
 
-# Set by every confident knowledge-base answer: the article the conversation is about.
+# Set by every confident knowledge-base answer: the article the conversation is about; or, after the account's
+# health, this marker, so that "why?" is answered with what drives the score.
 TOPIC_SLOT = "topic_article"
+ACCOUNT_HEALTH = "account:health"
 
 _LEADS_ON = re.compile(
     r"^\s*(and|but|so|also|plus|then|ok(ay)?|no|nope|yes|yeah|what about|how about|what if|why|how come|is that|"
@@ -14,7 +16,7 @@ _LEADS_ON = re.compile(
     r"can it|will it|is it|it|that|this|those|these|they|them|same)\b",
     re.IGNORECASE,
 )
-_POINTS_BACK = re.compile(r"\b(it|that|this( one)?|those|these|they|them|there|the same)\b", re.IGNORECASE)
+_POINTS_BACK = re.compile(r"\b(it|its|that|this( one)?|those|these|they|them|their|there|the same)\b", re.IGNORECASE)
 # A message with this many topic words or fewer says too little to stand on its own.
 _TERSE = 2
 _SELF_CONTAINED = 5

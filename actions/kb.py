@@ -1,6 +1,7 @@
 """Answers from the product manual and FAQ."""
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -9,8 +10,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import followups, replies, services
 from actions._dispatch import send
-from actions.escalation import offer_after_answer
-from keepwell import escalation
+from actions.customer import account_reply
+from actions.escalation import OFFER_SLOT, offer_after_answer
+from keepwell import escalation, health
+from keepwell.questions import split_questions
 from knowledge_base import SearchResult
 
 
@@ -24,18 +27,108 @@ def previous_question(tracker: Tracker) -> str:
     return ""
 
 
-def _search(question: str, article_id: str | None = None, topic: str | None = None) -> SearchResult:
-    """Search the knowledge base; a follow-up is searched with its topic, then inside the topic's article."""
+# A follow-up is answered from the conversation's article unless another article answers the question better by
+# this much (cosine).
+FOLLOW_UP_MARGIN = 0.08
+
+
+def _search(
+    question: str, article_id: str | None = None, topic: str | None = None, follow_up: bool = False
+) -> SearchResult:
+    """Search the knowledge base; a follow-up is resolved against its topic's article first.
+
+    A follow-up stays in the topic's article when, read with the topic's words ("can it create tasks too (slack)"),
+    that article still ranks first; or when the question alone finds an answer there about as good as anywhere.
+    Otherwise it is a new question ("ok and when does it renew" after the plans), answered afresh. A question that
+    does not look like a follow-up but finds nothing on its own is tried once more with the topic's words.
+    """
     kb = services.knowledge_base()
-    if topic is None:
+    if topic is None or article_id is not None:
         return kb.search(question, None, article_id)
-    result = kb.search(followups.in_context(question, topic))
-    if result.confident and not result.ambiguous:
-        return result
-    inside = kb.search(question, None, topic)
+    if not follow_up:
+        fresh = kb.search(question)
+        if fresh.confident:
+            return fresh
+        in_context = kb.search(followups.in_context(question, topic))
+        on_topic = in_context.confident and in_context.passages[0].article_id == topic
+        return in_context if on_topic else fresh
+    in_context = kb.search(followups.in_context(question, topic))
+    vector = kb.encode_query(question)  # encoded once for both searches below
+    inside = kb.search(question, None, topic, vector=vector)
+    if in_context.confident and in_context.passages[0].article_id == topic and inside.passages:
+        return replace(inside, confident=True)
+    fresh = kb.search(question, vector=vector)
     if inside.passages and inside.passages[0].score >= kb.min_score:
-        return inside
-    return kb.search(question)  # not about the topic after all: a fresh question
+        if not fresh.confident or inside.passages[0].score >= fresh.passages[0].score - FOLLOW_UP_MARGIN:
+            return inside
+    return fresh if fresh.confident else in_context
+
+
+def _search_each(questions: list[str]) -> list[SearchResult]:
+    """The confident answers to the questions of a run-on message, one per article, in the order asked."""
+    kb = services.knowledge_base()
+    results: list[SearchResult] = []
+    for question in questions:
+        result = kb.search(question)
+        best = result.passages[0] if result.confident and result.passages else None
+        if best is not None and all(best.article_id != r.passages[0].article_id for r in results):
+            results.append(result)
+    return results
+
+
+async def answer(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    question: str,
+    *,
+    picked: str | None = None,
+    reported: bool = False,
+) -> list[EventType]:
+    """Answer a question from the knowledge base (or say honestly that it can't), then offer a person if it is time.
+
+    Args:
+        picked: the article the customer chose from a button; the question is then the one typed before.
+        reported: the customer reports a problem: the troubleshooting answer, then a person on offer.
+    """
+    topic = tracker.get_slot(followups.TOPIC_SLOT)
+    follow_up = not picked and bool(topic) and followups.is_follow_up(question)
+    if topic == followups.ACCOUNT_HEALTH:
+        if follow_up:  # "why?" after the health score: what drives it
+            send(dispatcher, await account_reply(tracker, lambda a: replies.health_explained(a, health.score(a))))
+            return [SlotSet(OFFER_SLOT, False)]
+        topic, follow_up = None, False
+    if follow_up and escalation.only_says_it_still_fails(question):
+        # "still not working" after an answer: the same article again would not help; a person might.
+        return await _still_broken(dispatcher, tracker)
+    questions = [] if picked or follow_up else split_questions(question)
+    # Encoding the query is CPU work; keep the server's event loop free for other conversations.
+    results = await asyncio.to_thread(_search_each, questions) if len(questions) > 1 else []
+    if len(results) < 2:
+        results = [await asyncio.to_thread(_search, question, picked, topic, follow_up)]
+    unhelpful = not results[0].confident or not results[0].passages
+    # A reported problem gets the troubleshooting answer and then a person on offer; otherwise the escalation
+    # triggers decide (frustration, the same question again, two misses in a row, an at-risk account).
+    offer, events = await offer_after_answer(
+        tracker, unhelpful=unhelpful, reason=escalation.PROBLEM_REPORTED if reported and not picked else None
+    )
+    if unhelpful:
+        send(dispatcher, replies.kb_not_sure(person_follows=offer is not None))
+    else:
+        for reply in replies.kb_answers(results) if len(results) > 1 else [replies.kb_answer(results[0])]:
+            send(dispatcher, reply)
+        # A follow-up is most likely about the last answer.
+        events.append(SlotSet(followups.TOPIC_SLOT, results[-1].passages[0].article_id))
+    if offer is not None:
+        send(dispatcher, offer)
+    return events
+
+
+async def _still_broken(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    offer, events = await offer_after_answer(tracker, unhelpful=True, reason=escalation.STILL_BROKEN)
+    send(dispatcher, replies.still_broken(person_follows=offer is not None))
+    if offer is not None:
+        send(dispatcher, offer)
+    return events
 
 
 class ActionAnswerFromKB(Action):
@@ -49,35 +142,4 @@ class ActionAnswerFromKB(Action):
             send(dispatcher, replies.kb_answer_empty())
             return [SlotSet("handoff_offered", False)]
         reported = (tracker.latest_message.get("intent") or {}).get("name") == "report_problem"
-        topic = tracker.get_slot(followups.TOPIC_SLOT)
-        follow_up = not picked and bool(topic) and followups.is_follow_up(question)
-        if follow_up and escalation.only_says_it_still_fails(question):
-            # "still not working" after an answer: the same article again would not help; a person might.
-            return await self._still_broken(dispatcher, tracker)
-        # Encoding the query is CPU work; keep the server's event loop free for other conversations.
-        result = await asyncio.to_thread(_search, question, picked, topic if follow_up else None)
-        if result.ambiguous:
-            send(dispatcher, replies.kb_choice(result))
-            return [SlotSet("handoff_offered", False)]
-        unhelpful = not result.confident or not result.passages
-        # A reported problem gets the troubleshooting answer and then a person on offer; otherwise the escalation
-        # triggers decide (frustration, the same question again, two misses in a row, an at-risk account).
-        offer, events = await offer_after_answer(
-            tracker, unhelpful=unhelpful, reason=escalation.PROBLEM_REPORTED if reported and not picked else None
-        )
-        send(
-            dispatcher,
-            replies.kb_not_sure(person_follows=offer is not None) if unhelpful else replies.kb_answer(result),
-        )
-        if offer is not None:
-            send(dispatcher, offer)
-        if not unhelpful:
-            events.append(SlotSet(followups.TOPIC_SLOT, result.passages[0].article_id))
-        return events
-
-    async def _still_broken(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-        offer, events = await offer_after_answer(tracker, unhelpful=True, reason=escalation.STILL_BROKEN)
-        send(dispatcher, replies.still_broken(person_follows=offer is not None))
-        if offer is not None:
-            send(dispatcher, offer)
-        return events
+        return await answer(dispatcher, tracker, question, picked=picked, reported=reported)

@@ -1,14 +1,14 @@
 """What the bot says: pure functions from service results to reply text, testable without Rasa."""
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from keepwell.accounts import Account
 from keepwell.health import HealthScore
 from keepwell.offers import Recommendation
 from keepwell.segments import segment_of
-from knowledge_base import SearchResult
+from knowledge_base import Passage, SearchResult
 
 HANDOFF_BUTTON = {"title": "Talk to a person", "payload": "/request_human"}
 SIGN_IN_INVITATION = (
@@ -47,8 +47,17 @@ def excerpt(text: str, limit: int = ANSWER_CHARS) -> str:
     return (cut[: end + 1] if end > limit // 2 else cut).rstrip() + " …"
 
 
-def kb_answer(result: SearchResult) -> Reply:
-    """The answering section under its heading, linked to its anchor on the help page; or "not sure", with a person."""
+def _pick_button(passage: Passage) -> dict[str, str]:
+    """A button that answers the question from this article instead (the payload names it)."""
+    return {"title": passage.title, "payload": f'/ask_faq{{"article_id": "{passage.article_id}"}}'}
+
+
+def kb_answer(result: SearchResult, limit: int = ANSWER_CHARS) -> Reply:
+    """The answering section under its heading, linked to its anchor on the help page; or "not sure", with a person.
+
+    When another article answers about as well (`result.ambiguous`), the answer still comes first, the way a support
+    agent answers the likelier reading, and the other article is one tap away.
+    """
     if not result.confident or not result.passages:
         return Reply(
             text="I'm not sure about that one, and I'd rather not guess. Shall I get a person from our team?",
@@ -56,20 +65,23 @@ def kb_answer(result: SearchResult) -> Reply:
         )
     best = result.passages[0]
     heading = best.title if best.section == best.title else f"{best.title} — {best.section}"
+    text = f"{heading}\n{excerpt(best.text, limit)}"
+    buttons = []
+    if result.ambiguous and len(result.passages) > 1:
+        other = result.passages[1]
+        text += f"\nIf you meant “{other.title}” instead, tap it below."
+        buttons.append(_pick_button(other))
     return Reply(
-        text=f"{heading}\n{excerpt(best.text)}",
+        text=text,
+        buttons=buttons,
         sources=[{"title": heading, "url": best.section_url, "score": round(best.score, 4)}],
     )
 
 
-def kb_choice(result: SearchResult) -> Reply:
-    """Two articles answer about equally well: let the customer pick (the payload names the article)."""
-    first, second = result.passages[0], result.passages[1]
-    return Reply(
-        text="I found two articles that could answer this. Which one did you mean?",
-        buttons=[{"title": p.title, "payload": f'/ask_faq{{"article_id": "{p.article_id}"}}'} for p in (first, second)]
-        + [HANDOFF_BUTTON],
-    )
+def kb_answers(results: list[SearchResult]) -> list[Reply]:
+    """Answers to the questions of a run-on message, one reply each and shorter, so together they read as one."""
+    limit = ANSWER_CHARS // len(results) + 100 if results else ANSWER_CHARS
+    return [kb_answer(replace(result, ambiguous=False), limit) for result in results]
 
 
 def kb_not_sure(*, person_follows: bool) -> Reply:
@@ -119,6 +131,21 @@ def account_health(account: Account, health: HealthScore) -> Reply:
             f"What drives it:\n{drivers}\n{advice}"
         ),
         buttons=buttons,
+    )
+
+
+def health_explained(account: Account, health: HealthScore) -> Reply:
+    """Why the score is what it is: every measure, weakest first, and the one that would lift it most."""
+    if not health.components:
+        return Reply(text=f"There's no usage data for {account.name} yet, so the score stays neutral until there is.")
+    weakest = sorted(health.components, key=lambda c: c.value)
+    lines = "\n".join(f"{'▼' if c.value < 50 else '▲'} {c.label}: {round(c.value)}/100" for c in weakest)
+    return Reply(
+        text=(
+            f"{possessive(account.name)} score is {health.score}/100 ({health.band}). Each measure, weakest first:\n"
+            f"{lines}\nThe biggest lift would come from {weakest[0].label.lower()}."
+        ),
+        buttons=[{"title": "Recommendations", "payload": "/ask_recommendations"}],
     )
 
 

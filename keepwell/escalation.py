@@ -81,11 +81,18 @@ _NOT_SHOUTING = frozenset(
 _STILL_WRONG = frozenset(
     "working work works worked help helped helping nothing broken fixed fix happening happens slow missing same "
     "issue issues problem problems error errors luck change changed difference didn't doesn't isn't wasn't nope "
-    "yet anything at all don't can't won't aren't wasn't didnt doesnt isnt dont cant wont".split()
+    "yet anything at all don't can't won't aren't wasn't didnt doesnt isnt dont cant wont "
+    # The states a broken feature is reported in, none of which names what is broken.
+    "run running runs load loading loads sync syncing syncs fail failing fails failed stuck crash crashing crashes "
+    "crashed show showing shows appear appearing appears update updating updates open opening opens send sending "
+    "sends post posting posts arrive arriving save saving saves go going keep keeps".split()
 )
 
 
-_FAILS = re.compile(r"\b(not|no|nothing|nope|still|same|broken|fail\w*|\w+n't|(do|does|did|is|was|ca|wo)nt)\b", re.I)
+_FAILS = re.compile(
+    r"\b(not|no|nothing|nope|still|same|broken|fail\w*|keeps?|crash\w*|stuck|\w+n't|(do|does|did|is|was|ca|wo)nt)\b",
+    re.I,
+)
 
 
 def only_says_it_still_fails(text: str) -> bool:

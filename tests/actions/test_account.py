@@ -7,6 +7,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import Engine
 
 from actions.account import ActionAccountHealth, ActionPlanRenewal
+from actions.kb import ActionAnswerFromKB
 from actions.replies import SIGN_IN_INVITATION, possessive
 from keepwell import accounts, health, identity
 from keepwell.db import session_scope
@@ -80,3 +81,24 @@ async def test_unknown_signed_customer_is_offered_a_person(engine: Engine, make_
     await ActionAccountHealth().run(dispatcher, make_tracker("health?", "ask_account_health", "cus_999"), {})
     assert "couldn't find your account" in dispatcher.messages[0]["text"]
     assert dispatcher.messages[0]["buttons"] == [{"title": "Talk to a person", "payload": "/request_human"}]
+
+
+async def test_why_after_the_health_score_explains_every_measure_weakest_first(
+    engine: Engine, make_tracker: TrackerFactory
+) -> None:
+    account = _first_account(engine)
+    expected = health.score(account)
+    dispatcher = CollectingDispatcher()
+    events = await ActionAccountHealth().run(
+        dispatcher, make_tracker("how are we doing", "ask_account_health", account.id), {}
+    )
+    topic = {e["name"]: e["value"] for e in events}
+    dispatcher = CollectingDispatcher()
+
+    await ActionAnswerFromKB().run(dispatcher, make_tracker("why?", "nlu_fallback", account.id, slots=topic), {})
+
+    [message] = dispatcher.messages
+    weakest = sorted(expected.components, key=lambda c: c.value)
+    lines = [line for line in message["text"].splitlines() if "/100" in line][1:]
+    assert lines == [f"{'▼' if c.value < 50 else '▲'} {c.label}: {round(c.value)}/100" for c in weakest]
+    assert f"biggest lift would come from {weakest[0].label.lower()}" in message["text"]

@@ -1,13 +1,16 @@
-"""actions/feedback.py: feedback taken from the first message when it holds it, otherwise asked for."""
+"""actions/feedback.py: feedback taken from the first message when it holds it, otherwise asked for; a problem said
+as feedback is answered as a problem."""
 
 import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import Engine
 
+from actions import services
 from actions.feedback import ActionRecordFeedback, ValidateFeedbackForm, is_substantive
 from keepwell import feedback
 from keepwell.db import session_scope
+from knowledge_base import Passage, SearchResult
 from tests.actions.conftest import TrackerFactory
 
 pytestmark = pytest.mark.anyio
@@ -58,3 +61,32 @@ async def test_feedback_is_recorded_for_the_verified_customer(engine: Engine, ma
     with session_scope(engine) as session:
         [item] = feedback.list_feedback(session)
     assert (item.customer_id, item.text, item.conversation_id) == ("cus_002", "dark mode", tracker.sender_id)
+
+
+async def test_a_problem_said_as_feedback_is_troubleshot_not_recorded(
+    engine: Engine, make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    said = "great job breaking the slack integration guys"
+    answer = Passage("integrations/slack", "Slack", "Troubleshooting", "/help/integrations/slack", "Reconnect.", 0.6)
+    monkeypatch.setattr(services, "knowledge_base", lambda: _OneAnswer(SearchResult(said, [answer], confident=True)))
+    tracker = make_tracker(said, "give_feedback", slots={"feedback_text": said})
+    dispatcher = CollectingDispatcher()
+
+    events = await ActionRecordFeedback().run(dispatcher, tracker, {})
+
+    answered, offer = dispatcher.messages
+    assert answered["custom"]["sources"][0]["url"] == "/help/integrations/slack"
+    assert "/request_human" in [b["payload"] for b in offer["buttons"]]
+    assert SlotSet("feedback_text", None) in events and SlotSet("handoff_offered", True) in events
+    with session_scope(engine) as session:
+        assert feedback.list_feedback(session) == []
+
+
+class _OneAnswer:
+    min_score = 0.4
+
+    def __init__(self, result: SearchResult) -> None:
+        self.result = result
+
+    def search(self, query: str, k: int | None = None, article_id: str | None = None) -> SearchResult:
+        return self.result

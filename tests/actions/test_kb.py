@@ -7,7 +7,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
-from actions.kb import ActionAnswerFromKB
+from actions.kb import FOLLOW_UP_MARGIN, ActionAnswerFromKB
 from knowledge_base import Passage, SearchResult
 from tests.actions.conftest import TrackerFactory
 
@@ -23,10 +23,17 @@ class _StubKnowledgeBase:
         self.result = result
         self.questions: list[str] = []
         self.picked: list[str | None] = []
+        self.vectors: list[object] = []
 
-    def search(self, query: str, k: int | None = None, article_id: str | None = None) -> SearchResult:
+    def encode_query(self, query: str) -> str:
+        return f"vector of {query}"
+
+    def search(
+        self, query: str, k: int | None = None, article_id: str | None = None, vector: object = None
+    ) -> SearchResult:
         self.questions.append(query)
         self.picked.append(article_id)
+        self.vectors.append(vector)
         return self.result
 
 
@@ -132,7 +139,7 @@ OTHER = Passage(
 )
 
 
-async def test_two_close_articles_are_offered_as_a_choice(
+async def test_with_two_close_articles_the_likelier_answers_and_the_other_is_one_tap_away(
     make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     kb = _StubKnowledgeBase(SearchResult("who can invite people", [PASSAGE, OTHER], confident=True, ambiguous=True))
@@ -141,14 +148,62 @@ async def test_two_close_articles_are_offered_as_a_choice(
 
     events = await ActionAnswerFromKB().run(dispatcher, make_tracker("who can invite people"), {})
 
-    assert events == [SlotSet("handoff_offered", False)]
+    assert SlotSet("topic_article", PASSAGE.article_id) in events
     [message] = dispatcher.messages
-    assert "Which one did you mean?" in message["text"]
+    assert message["text"].startswith("Invite teammates — Send invitations")
+    assert "If you meant “Roles and permissions” instead" in message["text"]
+    assert [s["url"] for s in message["custom"]["sources"]] == [PASSAGE.section_url]
     assert [b["payload"] for b in message["buttons"]] == [
-        '/ask_faq{"article_id": "getting-started/invite-teammates"}',
-        '/ask_faq{"article_id": "admin-security/roles-and-permissions"}',
-        "/request_human",
+        '/ask_faq{"article_id": "admin-security/roles-and-permissions"}'
     ]
+
+
+class _RunOnKnowledgeBase(_StubKnowledgeBase):
+    """Knows invitations and roles apart; anything else is unknown."""
+
+    def search(
+        self, query: str, k: int | None = None, article_id: str | None = None, vector: object = None
+    ) -> SearchResult:
+        super().search(query, k, article_id, vector)
+        if "invite" in query and "admin" in query:
+            return SearchResult(query, [PASSAGE, OTHER], confident=True)
+        if "invite" in query:
+            return SearchResult(query, [PASSAGE], confident=True)
+        if "admin" in query:
+            return SearchResult(query, [OTHER], confident=True)
+        return SearchResult(query, [PASSAGE], confident=False)
+
+
+async def test_each_question_of_a_run_on_message_is_answered(
+    make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kb = _RunOnKnowledgeBase(SearchResult("", []))
+    monkeypatch.setattr(services, "knowledge_base", lambda: kb)
+    dispatcher = CollectingDispatcher()
+
+    events = await ActionAnswerFromKB().run(
+        dispatcher, make_tracker("how do i invite people and also how do i make someone an admin"), {}
+    )
+
+    assert kb.questions == ["how do i invite people", "how do i make someone an admin"]
+    first, second = dispatcher.messages
+    assert first["custom"]["sources"][0]["url"] == PASSAGE.section_url
+    assert second["custom"]["sources"][0]["url"].startswith(OTHER.url)
+    assert SlotSet("topic_article", OTHER.article_id) in events  # a follow-up is likelier about the last answer
+
+
+async def test_a_run_on_message_with_one_answerable_question_gets_one_answer(
+    make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kb = _RunOnKnowledgeBase(SearchResult("", []))
+    monkeypatch.setattr(services, "knowledge_base", lambda: kb)
+    dispatcher = CollectingDispatcher()
+
+    await ActionAnswerFromKB().run(dispatcher, make_tracker("how do i invite people and also what is the weather"), {})
+
+    assert kb.questions[-1] == "how do i invite people and also what is the weather"  # searched whole after all
+    [message] = dispatcher.messages
+    assert message["custom"]["sources"][0]["url"] == PASSAGE.section_url
 
 
 async def test_a_picked_article_answers_the_question_asked_before(
@@ -172,13 +227,15 @@ async def test_a_picked_article_answers_the_question_asked_before(
 class _TopicalKnowledgeBase(_StubKnowledgeBase):
     """Confident only when the question names the topic or the search stays inside the topic's article."""
 
-    def search(self, query: str, k: int | None = None, article_id: str | None = None) -> SearchResult:
-        super().search(query, k, article_id)
+    def search(
+        self, query: str, k: int | None = None, article_id: str | None = None, vector: object = None
+    ) -> SearchResult:
+        super().search(query, k, article_id, vector)
         confident = article_id == PASSAGE.article_id or "invite teammates" in query
         return SearchResult(query, [PASSAGE], confident=confident)
 
 
-async def test_a_follow_up_is_searched_with_the_conversation_topic(
+async def test_a_follow_up_is_answered_from_the_conversation_topic(
     make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     kb = _TopicalKnowledgeBase(SearchResult("", []))
@@ -188,7 +245,9 @@ async def test_a_follow_up_is_searched_with_the_conversation_topic(
 
     await ActionAnswerFromKB().run(dispatcher, tracker, {})
 
-    assert kb.questions == ["and what if it expired? (invite teammates)"]
+    # Read with the topic's words, the topic's article still ranks first: the answer comes from inside it.
+    assert kb.questions == ["and what if it expired? (invite teammates)", "and what if it expired?"]
+    assert kb.picked == [None, PASSAGE.article_id]
     [message] = dispatcher.messages
     assert message["custom"]["sources"][0]["url"].endswith("#send-invitations")
 
@@ -212,8 +271,10 @@ async def test_still_not_working_after_an_answer_is_met_with_a_person_not_the_sa
 class _ElsewhereKnowledgeBase(_StubKnowledgeBase):
     """Knows the answer only in another article: the topic's article scores low for the question."""
 
-    def search(self, query: str, k: int | None = None, article_id: str | None = None) -> SearchResult:
-        super().search(query, k, article_id)
+    def search(
+        self, query: str, k: int | None = None, article_id: str | None = None, vector: object = None
+    ) -> SearchResult:
+        super().search(query, k, article_id, vector)
         if article_id is not None:  # inside the topic's article: something, but weak
             return SearchResult(query, [replace(PASSAGE, score=0.2)], confident=True)
         if "(" in query:  # the topic's words pull the search the wrong way
@@ -232,5 +293,57 @@ async def test_a_short_new_question_is_not_forced_into_the_previous_article(
     await ActionAnswerFromKB().run(dispatcher, tracker, {})
 
     assert kb.picked == [None, PASSAGE.article_id, None]
+    # The question alone is encoded once for the search inside the topic and the fresh one.
+    assert kb.vectors == [None, "vector of can I change roles", "vector of can I change roles"]
     [message] = dispatcher.messages
     assert message["custom"]["sources"][0]["url"].startswith(OTHER.url)
+
+
+class _CompetingKnowledgeBase(_StubKnowledgeBase):
+    """The topic's article and another one both answer, with the given cosines."""
+
+    def __init__(self, inside: float, elsewhere: float) -> None:
+        super().__init__(SearchResult("", []))
+        self.inside, self.elsewhere = inside, elsewhere
+
+    def search(
+        self, query: str, k: int | None = None, article_id: str | None = None, vector: object = None
+    ) -> SearchResult:
+        super().search(query, k, article_id, vector)
+        if article_id is not None:
+            return SearchResult(query, [replace(PASSAGE, score=self.inside)], confident=True)
+        return SearchResult(query, [replace(OTHER, score=self.elsewhere)], confident=True)
+
+
+@pytest.mark.parametrize(
+    ("inside", "elsewhere", "answered_from"),
+    [(0.62, 0.66, PASSAGE.url), (0.62, 0.62 + FOLLOW_UP_MARGIN + 0.01, OTHER.url), (0.70, 0.50, PASSAGE.url)],
+)
+async def test_a_follow_up_leaves_the_topic_only_for_a_clearly_better_article(
+    make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch, inside: float, elsewhere: float, answered_from: str
+) -> None:
+    kb = _CompetingKnowledgeBase(inside, elsewhere)
+    monkeypatch.setattr(services, "knowledge_base", lambda: kb)
+    tracker = make_tracker("and what happens to their tasks", "ask_faq", slots={"topic_article": PASSAGE.article_id})
+    dispatcher = CollectingDispatcher()
+
+    await ActionAnswerFromKB().run(dispatcher, tracker, {})
+
+    [message] = dispatcher.messages
+    assert message["custom"]["sources"][0]["url"].startswith(answered_from)
+
+
+async def test_a_new_looking_question_that_finds_nothing_is_tried_with_the_topic(
+    make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kb = _TopicalKnowledgeBase(SearchResult("", []))
+    monkeypatch.setattr(services, "knowledge_base", lambda: kb)
+    question = "where do i see pending invitations list"
+    tracker = make_tracker(question, "ask_faq", slots={"topic_article": PASSAGE.article_id})
+    dispatcher = CollectingDispatcher()
+
+    await ActionAnswerFromKB().run(dispatcher, tracker, {})
+
+    assert kb.questions == [question, f"{question} (invite teammates)"]
+    [message] = dispatcher.messages
+    assert message["custom"]["sources"][0]["url"] == PASSAGE.section_url

@@ -95,6 +95,9 @@ def test_red_health_or_high_revenue_puts_an_account_at_risk(make_account: Accoun
         ("still doesn\u2019t work", True),
         ("it didn\u2019t help", True),
         ("but I want it", False),
+        ("still not loading", True),
+        ("it keeps crashing", True),
+        ("still not syncing to the calendar", False),
     ],
 )
 def test_a_message_that_only_says_it_still_fails_is_told_apart_from_a_new_detail(text: str, expected: bool) -> None:
