@@ -17,8 +17,14 @@ _LEADS_ON = re.compile(
     re.IGNORECASE,
 )
 _POINTS_BACK = re.compile(r"\b(it|its|that|this( one)?|those|these|they|them|their|there|the same)\b", re.IGNORECASE)
-# A message with this many topic words or fewer says too little to stand on its own.
+# A message with this many topic words or fewer says too little to stand on its own, unless it is a whole question
+# ("how do I export my data?", "can I connect Slack?").
 _TERSE = 2
+_WHOLE_QUESTION = re.compile(
+    r"^\s*(how (do|can|should|would) (i|we|you)|how to|can (i|we|you)|could (i|we)|is there|are there|"
+    r"do you|does orbitly|where (do|can) (i|we))\b",
+    re.IGNORECASE,
+)
 _SELF_CONTAINED = 5
 
 
@@ -28,7 +34,9 @@ def is_follow_up(text: str) -> bool:
     words = content_words(text)
     if len(words) >= _SELF_CONTAINED:
         return False
-    return bool(_LEADS_ON.match(text)) or len(words) <= _TERSE or bool(_POINTS_BACK.search(text))
+    if _LEADS_ON.match(text) or _POINTS_BACK.search(text):
+        return True
+    return len(words) <= _TERSE and not _WHOLE_QUESTION.match(text)
 
 
 def topic_words(article_id: str) -> str:

@@ -1,7 +1,6 @@
 """Answers from the product manual and FAQ."""
 
 import asyncio
-from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -53,10 +52,10 @@ def _search(
         on_topic = in_context.confident and in_context.passages[0].article_id == topic
         return in_context if on_topic else fresh
     in_context = kb.search(followups.in_context(question, topic))
+    if in_context.confident and in_context.passages[0].article_id == topic:
+        return in_context
     vector = kb.encode_query(question)  # encoded once for both searches below
     inside = kb.search(question, None, topic, vector=vector)
-    if in_context.confident and in_context.passages[0].article_id == topic and inside.passages:
-        return replace(inside, confident=True)
     fresh = kb.search(question, vector=vector)
     if inside.passages and inside.passages[0].score >= kb.min_score:
         if not fresh.confident or inside.passages[0].score >= fresh.passages[0].score - FOLLOW_UP_MARGIN:

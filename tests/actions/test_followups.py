@@ -8,7 +8,7 @@ from actions.followups import in_context, is_follow_up
 @pytest.mark.parametrize(
     "text",
     ["and then?", "what about on mobile?", "why?", "does it work offline", "still not working",
-     "and how do I remove them", "ok and for guests", "that one"],
+     "and how do I remove them", "ok and for guests", "that one", "how do I turn it off", "still slow"],
 )  # fmt: skip
 def test_follow_ups_are_recognised(text: str) -> None:
     assert is_follow_up(text)
@@ -17,7 +17,8 @@ def test_follow_ups_are_recognised(text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     ["how do I set up SAML single sign-on for our company workspace", "can I export all project data to CSV files",
-     "how do I connect jira cloud issues to orbitly boards"],
+     "how do I connect jira cloud issues to orbitly boards", "how do I export my data?", "can I connect Slack?",
+     "how do I set up an automation?"],
 )  # fmt: skip
 def test_a_self_contained_question_stands_on_its_own(text: str) -> None:
     assert not is_follow_up(text)
