@@ -2,6 +2,7 @@
 and why, and words the offer. Offered once per conversation; the customer's "yes" (or the button) hands over."""
 
 import asyncio
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -44,13 +45,23 @@ OFFERS = {
 }
 
 
+def session_events(tracker: Tracker) -> list[dict[str, Any]]:
+    """The events since the current session started: a customer who comes back after the session expired starts
+    afresh (a question asked or a person declined an hour ago is not held against them)."""
+    events = tracker.events
+    for index in range(len(events) - 1, -1, -1):
+        if events[index].get("event") == "session_started":
+            return events[index + 1 :]
+    return events
+
+
 def conversation_turns(tracker: Tracker) -> list[Turn]:
-    """The customer's typed messages so far, oldest first (the latest last), each marked unhelpful when the answer
-    to it missed. Button payloads ("/affirm") are clicks, not messages; a message the gateway sent again (a retry
+    """The customer's typed messages in this session, oldest first (the latest last), each marked unhelpful when the
+    answer to it missed. Button payloads ("/affirm") are clicks, not messages; a message the gateway sent again (a retry
     after the assistant failed on it, the same `keepwell.message_id`) is one message, not a repeated question."""
     turns: list[Turn] = []
     last_id = None
-    for event in tracker.events:
+    for event in session_events(tracker):
         kind = event.get("event")
         if kind == "user":
             text = (event.get("text") or "").strip()
@@ -69,9 +80,9 @@ def conversation_turns(tracker: Tracker) -> list[Turn]:
 
 
 def declined_a_person(tracker: Tracker) -> bool:
-    """Whether the customer said no to an offer of a person in this conversation: then it is not made again."""
+    """Whether the customer said no to an offer of a person in this session: then it is not made again."""
     offered = False
-    for event in tracker.events:
+    for event in session_events(tracker):
         kind = event.get("event")
         if kind == "slot" and event.get("name") == OFFER_SLOT:
             offered = bool(event.get("value"))

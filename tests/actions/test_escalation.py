@@ -76,3 +76,20 @@ async def test_never_twice_in_a_row_never_after_a_no_but_a_churn_moment_or_a_las
     declined = make_tracker("this is useless", "ask_faq", extra_events=no)
     declined.events.append(declined.events.pop(-3))  # the latest message after the "no"
     assert (await offer_after_answer(declined, unhelpful=True, reason=escalation.CHURN_MOMENT))[0] is None
+
+
+async def test_a_new_session_starts_afresh(make_tracker: TrackerFactory, engine: Engine) -> None:
+    yesterday = [
+        _user("how do I invite my teammates"),
+        {"event": "slot", "name": OFFER_SLOT, "value": True},
+        {"event": "user", "text": "no thanks", "parse_data": {"intent": {"name": "deny"}}},
+        {"event": "session_started"},
+    ]
+    tracker = make_tracker("where is the flux capacitor setting", "ask_faq", extra_events=yesterday)
+    tracker.events.append(tracker.events.pop(-5))  # the latest message, in the new session
+
+    assert [t.text for t in conversation_turns(tracker)] == ["where is the flux capacitor setting"]
+    missed_again = make_tracker("how do I invite my teammates", extra_events=[*yesterday, _user("nope"), _missed()])
+    missed_again.events.append(missed_again.events.pop(-7))
+    offer, _events = await offer_after_answer(missed_again, unhelpful=True)
+    assert offer is not None, "yesterday's 'no thanks' does not hold today; two misses in a row today do"
