@@ -44,6 +44,9 @@ OFFERS = {
     ),
 }
 
+# A reported problem the help centre has no answer for: there is no "that" to sort it out.
+UNANSWERED_PROBLEM = "A person from our team can look into this with you. Shall I bring someone in?"
+
 
 def session_events(tracker: Tracker) -> list[dict[str, Any]]:
     """The events since the current session started: a customer who comes back after the session expired starts
@@ -135,5 +138,6 @@ async def offer_after_answer(
         reason = escalation.offer_reason(earlier, current, already_offered=just_offered, at_risk=at_risk)
     if reason is None:
         return no_offer
-    offer = Reply(OFFERS[reason], buttons=[HANDOFF_BUTTON, DECLINE_BUTTON])
+    text = UNANSWERED_PROBLEM if reason == escalation.PROBLEM_REPORTED and unhelpful else OFFERS[reason]
+    offer = Reply(text, buttons=[HANDOFF_BUTTON, DECLINE_BUTTON])
     return offer, [*events, SlotSet(OFFER_SLOT, True)]

@@ -346,3 +346,17 @@ async def test_a_new_looking_question_that_finds_nothing_is_tried_with_the_topic
     assert kb.questions == [question, f"{question} (invite teammates)"]
     [message] = dispatcher.messages
     assert message["custom"]["sources"][0]["url"] == PASSAGE.section_url
+
+
+async def test_a_reported_problem_with_no_answer_is_offered_a_person_without_pretending_there_was_one(
+    make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kb = _StubKnowledgeBase(SearchResult("the gantt export crashes the tab", [PASSAGE], confident=False))
+    monkeypatch.setattr(services, "knowledge_base", lambda: kb)
+    dispatcher = CollectingDispatcher()
+
+    await ActionAnswerFromKB().run(dispatcher, make_tracker("the gantt export crashes the tab", "report_problem"), {})
+
+    not_sure, offer = dispatcher.messages
+    assert "not sure" in not_sure["text"]
+    assert "sort it out" not in offer["text"] and "/request_human" in [b["payload"] for b in offer["buttons"]]
