@@ -47,3 +47,9 @@ def topic_words(article_id: str) -> str:
 def in_context(question: str, article_id: str) -> str:
     """The question with the topic it leans on, for a search that needs both."""
     return f"{question} ({topic_words(article_id)})"
+
+
+def article_of(url: str) -> str | None:
+    """The article id of a help-centre link ("/help/billing/add-ons#seats" -> "billing/add-ons"), else None."""
+    parts = url.split("#", 1)[0].strip("/").split("/")
+    return f"{parts[1]}/{parts[2]}" if len(parts) == 3 and parts[0] == "help" else None

@@ -6,10 +6,10 @@ import asyncio
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import replies, services
+from actions import followups, replies, services
 from actions._dispatch import send
 from actions.customer import account_reply
 from keepwell import accounts, health, offers
@@ -38,8 +38,11 @@ class ActionRecommend(Action):
             answer = await asyncio.to_thread(_answer, text)  # encoding the query is CPU work
             if answer is not None:
                 send(dispatcher, replies.kb_answer(answer))
-        send(dispatcher, await account_reply(tracker, _recommend))
-        return []
+        reply = await account_reply(tracker, _recommend)
+        send(dispatcher, reply)
+        # "how much is it?" next is about the first suggestion.
+        topic = next((followups.article_of(s["url"]) for s in reply.sources), None)
+        return [SlotSet(followups.TOPIC_SLOT, topic)] if topic else []
 
 
 def _answer(text: str) -> SearchResult | None:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from actions.followups import in_context, is_follow_up
+from actions.followups import article_of, in_context, is_follow_up
 
 
 @pytest.mark.parametrize(
@@ -28,3 +28,9 @@ def test_the_topic_is_added_in_words() -> None:
     assert in_context("what if it expired?", "getting-started/invite-teammates") == (
         "what if it expired? (invite teammates)"
     )
+
+
+def test_a_help_link_names_its_article() -> None:
+    assert article_of("/help/billing/add-ons#extra-seats") == "billing/add-ons"
+    assert article_of("/help/billing/add-ons") == "billing/add-ons"
+    assert article_of("https://example.com/pricing") is None

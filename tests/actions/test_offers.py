@@ -49,13 +49,15 @@ async def test_a_plain_request_for_suggestions_gets_the_accounts_recommendations
     monkeypatch.setattr(services, "knowledge_base", lambda: kb)
     dispatcher = CollectingDispatcher()
 
-    await ActionRecommend().run(
+    events = await ActionRecommend().run(
         dispatcher, make_tracker("any recommendations for us?", "ask_recommendations", _account_id(engine)), {}
     )
 
     assert kb.questions == []
     [message] = dispatcher.messages
     assert "/request_human" in [b["payload"] for b in message["buttons"]]
+    first_offer = message["custom"]["sources"][0]["url"]
+    assert first_offer in {f"/help/{e['value']}" for e in events}, "a follow-up is about the first suggestion"
 
 
 async def test_advice_about_something_specific_first_gets_the_help_centres_answer(
