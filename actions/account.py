@@ -1,4 +1,4 @@
-"""The signed-in customer's account: health score, plan and renewal."""
+"""The signed-in customer's account: health score, plan and renewal (and the other questions of a run-on message)."""
 
 from datetime import date
 from typing import Any
@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import followups, replies
+from actions import followups, kb, replies
 from actions._dispatch import send
 from actions.customer import account_reply
 from keepwell import health
@@ -19,6 +19,7 @@ class ActionAccountHealth(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         send(dispatcher, await account_reply(tracker, lambda a: replies.account_health(a, health.score(a))))
+        await kb.answer_the_rest(dispatcher, tracker.latest_message.get("text") or "")
         return [SlotSet(followups.TOPIC_SLOT, followups.ACCOUNT_HEALTH)]  # "why?" next asks about the score
 
 
@@ -28,4 +29,5 @@ class ActionPlanRenewal(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         send(dispatcher, await account_reply(tracker, lambda a: replies.plan_and_renewal(a, date.today())))
+        await kb.answer_the_rest(dispatcher, tracker.latest_message.get("text") or "")
         return []

@@ -75,6 +75,16 @@ def _search_each(questions: list[str]) -> list[SearchResult]:
     return results
 
 
+async def answer_the_rest(dispatcher: CollectingDispatcher, text: str) -> None:
+    """After an account answer to a run-on message's first question ("what plan are we on and can we get more
+    guests"), answer the others the help centre answers clearly."""
+    rest = split_questions(text)[1:]
+    if rest:
+        for result in await asyncio.to_thread(_search_each, rest):
+            if not result.ambiguous:
+                send(dispatcher, replies.kb_answer(result, replies.ANSWER_CHARS // 2))
+
+
 async def answer(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,

@@ -6,11 +6,13 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import Engine
 
+from actions import services
 from actions.account import ActionAccountHealth, ActionPlanRenewal
 from actions.kb import ActionAnswerFromKB
 from actions.replies import SIGN_IN_INVITATION, possessive
 from keepwell import accounts, health, identity
 from keepwell.db import session_scope
+from knowledge_base import Passage, SearchResult
 from tests.actions.conftest import SECRET, TrackerFactory
 
 pytestmark = pytest.mark.anyio
@@ -102,3 +104,32 @@ async def test_why_after_the_health_score_explains_every_measure_weakest_first(
     lines = [line for line in message["text"].splitlines() if "/100" in line][1:]
     assert lines == [f"{'▼' if c.value < 50 else '▲'} {c.label}: {round(c.value)}/100" for c in weakest]
     assert f"biggest lift would come from {weakest[0].label.lower()}" in message["text"]
+
+
+class _GuestsKnowledgeBase:
+    min_score = 0.4
+
+    def __init__(self) -> None:
+        self.questions: list[str] = []
+
+    def search(self, query: str, k: int | None = None, article_id: str | None = None) -> SearchResult:
+        self.questions.append(query)
+        guests = Passage("features/guest-access", "Guest access", "Limits", "/help/features/guest-access", "5.", 0.6)
+        return SearchResult(query, [guests], confident="guests" in query)
+
+
+async def test_the_other_question_of_a_run_on_message_is_answered_after_the_plan(
+    engine: Engine, make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kb = _GuestsKnowledgeBase()
+    monkeypatch.setattr(services, "knowledge_base", lambda: kb)
+    account = _first_account(engine)
+    dispatcher = CollectingDispatcher()
+    said = "what plan are we on and can we get more guests"
+
+    await ActionPlanRenewal().run(dispatcher, make_tracker(said, "ask_plan_renewal", account.id), {})
+
+    assert kb.questions == ["can we get more guests"]
+    plan, guests = dispatcher.messages
+    assert account.plan in plan["text"].lower()
+    assert guests["custom"]["sources"][0]["url"] == "/help/features/guest-access"
