@@ -10,7 +10,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import followups, kb, replies
 from actions._dispatch import send
 from actions.customer import account_reply
-from keepwell import health
+from keepwell import accounts, health
+
+# What each answer covers: another question of the same message that names one of these is already answered.
+HEALTH_WORDS = frozenset(
+    "health healthy score doing usage adoption active engaged risk status red yellow green".split()
+)
+PLAN_WORDS = frozenset(
+    "plan plans tier renew renews renewal renewing subscription subscribed billing billed bill seat seats licenses "
+    "license paying pay cost contract".split()
+)
 
 
 class ActionAccountHealth(Action):
@@ -18,9 +27,16 @@ class ActionAccountHealth(Action):
         return "action_account_health"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        send(dispatcher, await account_reply(tracker, lambda a: replies.account_health(a, health.score(a))))
-        await kb.answer_the_rest(dispatcher, tracker.latest_message.get("text") or "")
-        return [SlotSet(followups.TOPIC_SLOT, followups.ACCOUNT_HEALTH)]  # "why?" next asks about the score
+        shown: list[bool] = []
+
+        def compose(account: accounts.Account) -> replies.Reply:
+            shown.append(True)
+            return replies.account_health(account, health.score(account))
+
+        send(dispatcher, await account_reply(tracker, compose))
+        answered = await kb.answer_the_rest(dispatcher, tracker.latest_message.get("text") or "", HEALTH_WORDS)
+        # A follow-up is about the last answer: "why?" after the score asks what drives it.
+        return [SlotSet(followups.TOPIC_SLOT, answered or (followups.ACCOUNT_HEALTH if shown else None))]
 
 
 class ActionPlanRenewal(Action):
@@ -29,5 +45,5 @@ class ActionPlanRenewal(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         send(dispatcher, await account_reply(tracker, lambda a: replies.plan_and_renewal(a, date.today())))
-        await kb.answer_the_rest(dispatcher, tracker.latest_message.get("text") or "")
-        return []
+        answered = await kb.answer_the_rest(dispatcher, tracker.latest_message.get("text") or "", PLAN_WORDS)
+        return [SlotSet(followups.TOPIC_SLOT, answered)]

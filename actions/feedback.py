@@ -72,7 +72,10 @@ class ActionRecordFeedback(Action):
         text = tracker.get_slot("feedback_text") or ""
         if feedback.reports_a_problem(text):
             # "great job breaking the slack integration": troubleshooting and a person, not a note to the product team.
-            return [*await kb.answer(dispatcher, tracker, text, reported=True), SlotSet("feedback_text", None)]
+            return [
+                *await kb.answer(dispatcher, tracker, text, reported=True, fresh=True),
+                SlotSet("feedback_text", None),
+            ]
         customer_id = verified_customer_id(tracker, get_settings().internal_secret)
         await asyncio.to_thread(_record, tracker.sender_id, customer_id, text)  # database I/O off the event loop
         send(dispatcher, replies.Reply(replies.FEEDBACK_THANKS))

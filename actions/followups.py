@@ -3,7 +3,7 @@
 
 import re
 
-from keepwell.escalation import content_words
+from keepwell.text import content_words
 
 # Set by every confident knowledge-base answer: the article the conversation is about; or, after the account's
 # health, this marker, so that "why?" is answered with what drives the score.
@@ -16,13 +16,16 @@ _LEADS_ON = re.compile(
     r"can it|will it|is it|it|that|this|those|these|they|them|same)\b",
     re.IGNORECASE,
 )
-_POINTS_BACK = re.compile(r"\b(it|its|that|this( one)?|those|these|they|them|their|there|the same)\b", re.IGNORECASE)
+# "there" points back ("can I do it there?") unless it only says something exists ("is there a mobile app?").
+_POINTS_BACK = re.compile(
+    r"\b(it|its|that|this( one)?|those|these|they|them|their|(?<!is )(?<!are )there|the same)\b", re.IGNORECASE
+)
 # A message with this many topic words or fewer says too little to stand on its own, unless it is a whole question
 # ("how do I export my data?", "can I connect Slack?").
 _TERSE = 2
 _WHOLE_QUESTION = re.compile(
     r"^\s*(how (do|can|should|would) (i|we|you)|how to|can (i|we|you)|could (i|we)|is there|are there|"
-    r"do you|does orbitly|where (do|can) (i|we))\b",
+    r"do you|does orbitly|where (do|can) (i|we)|what does|how much|is there|are there)\b",
     re.IGNORECASE,
 )
 _SELF_CONTAINED = 5
@@ -37,6 +40,17 @@ def is_follow_up(text: str) -> bool:
     if _LEADS_ON.match(text) or _POINTS_BACK.search(text):
         return True
     return len(words) <= _TERSE and not _WHOLE_QUESTION.match(text)
+
+
+_WHY = re.compile(
+    r"^\s*(and |but |so )?(why|how come|what'?s (driving|behind|dragging|wrong)|what is (driving|behind)|explain)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_why(text: str) -> bool:
+    """Whether a message asks for the reason behind the last answer ("why?", "how come", "what's dragging it down")."""
+    return bool(_WHY.match(text))
 
 
 def topic_words(article_id: str) -> str:

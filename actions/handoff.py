@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import replies, services
 from actions._dispatch import send
 from actions.customer import verified_customer_id
+from actions.escalation import session_events
 from actions.settings import get_settings
 from keepwell import handoffs
 from keepwell.db import session_scope
@@ -32,7 +33,7 @@ def transcript(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def handoff_reason(tracker: Tracker) -> str:
     """Why the person is needed: the last thing the user asked that was not just a request for a person."""
-    for event in reversed(tracker.events):
+    for event in reversed(session_events(tracker)):
         if event.get("event") != "user":
             continue
         intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")

@@ -13,6 +13,7 @@ from actions.customer import account_reply
 from actions.escalation import OFFER_SLOT, offer_after_answer
 from keepwell import escalation, health
 from keepwell.questions import split_questions
+from keepwell.text import content_words
 from knowledge_base import SearchResult
 
 
@@ -52,7 +53,7 @@ def _search(
         on_topic = in_context.confident and in_context.passages[0].article_id == topic
         return in_context if on_topic else fresh
     in_context = kb.search(followups.in_context(question, topic))
-    if in_context.confident and in_context.passages[0].article_id == topic:
+    if _clearly_on(in_context, topic):
         return in_context
     vector = kb.encode_query(question)  # encoded once for both searches below
     inside = kb.search(question, None, topic, vector=vector)
@@ -61,6 +62,12 @@ def _search(
         if not fresh.confident or inside.passages[0].score >= fresh.passages[0].score - FOLLOW_UP_MARGIN:
             return inside
     return fresh if fresh.confident else in_context
+
+
+def _clearly_on(result: SearchResult, topic: str) -> bool:
+    """Whether the topic's article answers, read with the topic's words, with no other article about as good (the
+    topic's words pull its article up, so a runner-up that close may be what the question is really about)."""
+    return result.confident and not result.ambiguous and result.passages[0].article_id == topic
 
 
 def _search_each(questions: list[str]) -> list[SearchResult]:
@@ -75,14 +82,23 @@ def _search_each(questions: list[str]) -> list[SearchResult]:
     return results
 
 
-async def answer_the_rest(dispatcher: CollectingDispatcher, text: str) -> None:
-    """After an account answer to a run-on message's first question ("what plan are we on and can we get more
-    guests"), answer the others the help centre answers clearly."""
-    rest = split_questions(text)[1:]
-    if rest:
-        for result in await asyncio.to_thread(_search_each, rest):
-            if not result.ambiguous:
-                send(dispatcher, replies.kb_answer(result, replies.ANSWER_CHARS // 2))
+async def answer_the_rest(dispatcher: CollectingDispatcher, text: str, covered: frozenset[str]) -> str | None:
+    """After an account answer to one question of a run-on message ("what plan are we on and can we get more
+    guests"), answer the others the help centre answers clearly; returns the last article answered.
+
+    Args:
+        covered: words of the questions the account answer already covered (plan, seats, renewal, ...): a question
+            with one of them is not asked again of the help centre.
+    """
+    rest = [q for q in split_questions(text) if not content_words(q) & covered]
+    if len(rest) == len(split_questions(text)):
+        rest = rest[1:]  # none names what the account answer covered: the first is the one it answered
+    answered = None
+    for result in await asyncio.to_thread(_search_each, rest) if rest else []:
+        if not result.ambiguous:
+            send(dispatcher, replies.kb_answer(result, replies.ANSWER_CHARS // 2))
+            answered = result.passages[0].article_id
+    return answered
 
 
 async def answer(
@@ -92,20 +108,22 @@ async def answer(
     *,
     picked: str | None = None,
     reported: bool = False,
+    fresh: bool = False,
 ) -> list[EventType]:
     """Answer a question from the knowledge base (or say honestly that it can't), then offer a person if it is time.
 
     Args:
         picked: the article the customer chose from a button; the question is then the one typed before.
         reported: the customer reports a problem: the troubleshooting answer, then a person on offer.
+        fresh: a question of its own, never read as a follow-up (a problem said as feedback).
     """
-    topic = tracker.get_slot(followups.TOPIC_SLOT)
-    follow_up = not picked and bool(topic) and followups.is_follow_up(question)
+    topic = None if fresh else tracker.get_slot(followups.TOPIC_SLOT)
     if topic == followups.ACCOUNT_HEALTH:
-        if follow_up:  # "why?" after the health score: what drives it
+        if not reported and followups.asks_why(question):  # "why?" after the health score: what drives it
             send(dispatcher, await account_reply(tracker, lambda a: replies.health_explained(a, health.score(a))))
             return [SlotSet(OFFER_SLOT, False)]
-        topic, follow_up = None, False
+        topic = None
+    follow_up = not picked and bool(topic) and followups.is_follow_up(question)
     if follow_up and escalation.only_says_it_still_fails(question):
         # "still not working" after an answer: the same article again would not help; a person might.
         return await _still_broken(dispatcher, tracker)

@@ -1,5 +1,6 @@
 """What the bot says: pure functions from service results to reply text, testable without Rasa."""
 
+import json
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -49,7 +50,7 @@ def excerpt(text: str, limit: int = ANSWER_CHARS) -> str:
 
 def _pick_button(passage: Passage) -> dict[str, str]:
     """A button that answers the question from this article instead (the payload names it)."""
-    return {"title": passage.title, "payload": f'/ask_faq{{"article_id": "{passage.article_id}"}}'}
+    return {"title": passage.title, "payload": "/ask_faq" + json.dumps({"article_id": passage.article_id})}
 
 
 def kb_answer(result: SearchResult, limit: int = ANSWER_CHARS) -> Reply:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from keepwell.accounts import Account
 from keepwell.health import HealthScore
+from keepwell.text import content_words, plain_quotes
 
 FRUSTRATION = "frustration"
 REPEATED_QUESTION = "repeated_question"
@@ -41,14 +42,6 @@ HIGH_VALUE_MRR = 10_000.0
 SAME_QUESTION_OVERLAP = 0.6
 _MIN_CONTENT_WORDS = 2
 
-_WORD = re.compile(r"[a-z0-9']+")
-# Words that carry no topic: a question is the same question when its other words are.
-_STOPWORDS = frozenset(
-    "a an the i me my we our us you your it its is are was were be been do does did doing to of in on for with at "
-    "by from and or but so if then this that these those there here how what why when where which who can could "
-    "would should will shall may might must am have has had not no yes ok okay please pls plz just still again "
-    "really very any some get got want need like know tell about into out up it's that's i'm i've we're".split()
-)
 # Anger and frustration as customers write them to support, sarcasm included. Plain negative words are not enough
 # ("I can't log in" is a problem, not anger); these are the phrases people use when they have lost patience.
 _FRUSTRATED = re.compile(
@@ -85,20 +78,28 @@ _STILL_WRONG = frozenset(
     # The states a broken feature is reported in, none of which names what is broken.
     "run running runs load loading loads sync syncing syncs fail failing fails failed stuck crash crashing crashes "
     "crashed show showing shows appear appearing appears update updating updates open opening opens send sending "
-    "sends post posting posts arrive arriving save saving saves go going keep keeps".split()
+    "sends post posting posts arrive arriving save saving saves go going keep keeps tried try trying".split()
 )
 
 
+# The failure itself must be said: a negation or a failure word. "still" or "keeps" alone is not a complaint
+# ("does it still run?", "keep going").
 _FAILS = re.compile(
-    r"\b(not|no|nothing|nope|still|same|broken|fail\w*|keeps?|crash\w*|stuck|\w+n't|(do|does|did|is|was|ca|wo)nt)\b",
+    r"\b(not|nothing|no luck|same (issue|problem|error|thing)|broken|missing|slow|fail\w*|crash\w*|stuck|\w+n't|"
+    r"(do|does|did|is|was|ca|wo)nt)\b",
     re.I,
 )
+# A question about the feature ("will it still show up?") is a follow-up to answer, not a report that it fails.
+_ASKS = re.compile(r"^\s*(does|do|did|will|would|is|are|can|could|should|when|how|what|where|why)\b", re.I)
 
 
 def only_says_it_still_fails(text: str) -> bool:
     """Whether a message only says the problem is still there ("still not working", "didn't help", "same issue"),
     with no new detail to search with."""
-    return bool(_FAILS.search(_plain_quotes(text))) and not (content_words(text) - _STILL_WRONG)
+    text = plain_quotes(text)
+    if _ASKS.match(text) and not re.search(r"\b(not|\w+n't)\b", text, re.I):
+        return False
+    return bool(_FAILS.search(text)) and not (content_words(text) - _STILL_WRONG)
 
 
 @dataclass(frozen=True)
@@ -110,22 +111,13 @@ class Turn:
     unhelpful: bool = False  # the assistant could not answer it (not sure, fallback, nothing found)
 
 
-def _plain_quotes(text: str) -> str:
-    return text.replace("\u2019", "'").replace("\u2018", "'")  # phones type curly apostrophes
-
-
 def is_frustrated(text: str) -> bool:
     """Whether a message shows anger or lost patience: the phrases above, shouting, or a run of !/?."""
-    text = _plain_quotes(text)
+    text = plain_quotes(text)
     if _FRUSTRATED.search(text):
         return True
     shouted = [word for word in _SHOUTED_WORD.findall(text) if word not in _NOT_SHOUTING]
     return len(shouted) >= 2 or "!!" in text or "?!" in text or "!?" in text
-
-
-def content_words(text: str) -> frozenset[str]:
-    words = _WORD.findall(_plain_quotes(text).lower())
-    return frozenset(word for word in words if word not in _STOPWORDS and len(word) > 1)
 
 
 def same_question(a: str, b: str) -> bool:

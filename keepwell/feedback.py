@@ -8,17 +8,28 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keepwell.models import Feedback
+from keepwell.text import plain_quotes
 
 MAX_FEEDBACK_CHARS = 2000
 
 # Something broke, went missing or stopped: "great job breaking the slack integration", "brilliant, the import wiped
 # half my tasks". However it is worded (praise in sarcasm, a complaint), that is a problem to troubleshoot and maybe
-# hand to a person, not an idea for the product team.
+# hand to a person, not an idea for the product team. The words say what happened to the product, not what it should
+# do: "restore deleted tasks" or "which automations failed" in a request is an idea.
 _BREAKAGE = re.compile(
-    r"\b(broke|broken|breaking|breaks|wiped|erased|deleted|disappeared|vanished|gone missing|"
-    r"crash\w*|froze|freez\w*|hangs|bug|bugs|buggy|fail\w*|stopped (working|syncing|posting|loading)|"
-    r"(not|isn'?t|aren'?t|doesn'?t|don'?t|won'?t|never) (work|working|load|loading|sync|syncing|save|saving|open)\w*|"
+    r"\b(broke|broken|breaking|wiped|erased|disappeared|vanished|gone missing|got deleted|(was|were) deleted|"
+    r"deleted (all|half|most|some|my|our)|crash(es|ed|ing)|froze|freezes|freezing|hangs|buggy|a bug|"
+    r"(keeps?|kept) (failing|crashing|freezing)|failed|fails|stopped (working|syncing|posting|loading)|"
+    r"(isn'?t|is not|aren'?t|are not|doesn'?t|does not|won'?t|will not|never) (work|load|sync|save|open)\w*|"
     r"locked out|can'?t (log|sign) in|charged twice|double charged|overcharged)\b",
+    re.IGNORECASE,
+)
+# A request or an idea ("please add…", "would be great to see which automations failed"), or a problem denied
+# ("no bugs so far"): feedback.
+_IDEA = re.compile(
+    r"\b(add|adding|please (let|make|show|build)|would (be|love)|it'?d be|feature request|suggestion|idea|wish|"
+    r"could you|can you (add|make)|should (show|let|be able)|option to|way to|no (bugs|crashes|problems|issues)|"
+    r"never (crashes|fails|breaks))\b",
     re.IGNORECASE,
 )
 
@@ -34,7 +45,8 @@ class FeedbackView:
 
 def reports_a_problem(text: str) -> bool:
     """Whether a message said as feedback reports something broken (troubleshooting, not product feedback)."""
-    return bool(_BREAKAGE.search(text.replace("\u2019", "'")))
+    text = plain_quotes(text)
+    return bool(_BREAKAGE.search(text)) and not _IDEA.search(text)
 
 
 def record_feedback(session: Session, conversation_id: str, customer_id: str | None, text: str) -> FeedbackView:

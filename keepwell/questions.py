@@ -4,7 +4,7 @@ stays whole."""
 
 import re
 
-from keepwell.escalation import content_words
+from keepwell.text import content_words
 
 # A question starts again after "?", ";", a full stop, "also", "and then", "plus", or an "and" that opens a new
 # question ("and how ...", "and can we ...", "and do you ..."). An "and" between two nouns ("comments and

@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import Engine
 
@@ -133,3 +134,41 @@ async def test_the_other_question_of_a_run_on_message_is_answered_after_the_plan
     plan, guests = dispatcher.messages
     assert account.plan in plan["text"].lower()
     assert guests["custom"]["sources"][0]["url"] == "/help/features/guest-access"
+
+
+@pytest.mark.parametrize(("said", "intent"), [("is there a mobile app?", "ask_faq"), ("it's broken", "report_problem")])
+async def test_after_the_health_score_only_why_gets_the_explanation(
+    engine: Engine, make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch, said: str, intent: str
+) -> None:
+    kb = _GuestsKnowledgeBase()
+    monkeypatch.setattr(services, "knowledge_base", lambda: kb)
+    account = _first_account(engine)
+    tracker = make_tracker(said, intent, account.id, slots={"topic_article": "account:health"})
+    dispatcher = CollectingDispatcher()
+
+    await ActionAnswerFromKB().run(dispatcher, tracker, {})
+
+    assert kb.questions == [said]  # searched as a question of its own
+    assert "weakest first" not in dispatcher.messages[0]["text"]
+
+
+async def test_an_anonymous_visitor_gets_no_health_topic(engine: Engine, make_tracker: TrackerFactory) -> None:
+    events = await ActionAccountHealth().run(CollectingDispatcher(), make_tracker("how are we doing"), {})
+    assert events == [SlotSet("topic_article", None)]
+
+
+async def test_a_question_the_plan_answer_covers_is_not_asked_again(
+    engine: Engine, make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kb = _GuestsKnowledgeBase()
+    monkeypatch.setattr(services, "knowledge_base", lambda: kb)
+    account = _first_account(engine)
+
+    dispatcher = CollectingDispatcher()
+    said = "what plan are we on and when do we renew"
+    await ActionPlanRenewal().run(dispatcher, make_tracker(said, "ask_plan_renewal", account.id), {})
+    assert kb.questions == [] and len(dispatcher.messages) == 1
+
+    said = "can we get more guests and what plan are we on"  # the plan question second
+    await ActionPlanRenewal().run(CollectingDispatcher(), make_tracker(said, "ask_plan_renewal", account.id), {})
+    assert kb.questions == ["can we get more guests"]

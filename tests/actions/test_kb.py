@@ -360,3 +360,34 @@ async def test_a_reported_problem_with_no_answer_is_offered_a_person_without_pre
     not_sure, offer = dispatcher.messages
     assert "not sure" in not_sure["text"]
     assert "sort it out" not in offer["text"] and "/request_human" in [b["payload"] for b in offer["buttons"]]
+
+
+class _PulledKnowledgeBase(_StubKnowledgeBase):
+    """The topic's words pull its article to the top, with another article close behind; alone, the question is
+    about the other article."""
+
+    def search(
+        self, query: str, k: int | None = None, article_id: str | None = None, vector: object = None
+    ) -> SearchResult:
+        super().search(query, k, article_id, vector)
+        if "(" in query:
+            pulled = [replace(PASSAGE, score=0.59), replace(OTHER, score=0.58)]
+            return SearchResult(query, pulled, confident=True, ambiguous=True)
+        if article_id is not None:
+            return SearchResult(query, [replace(PASSAGE, score=0.21)], confident=True)
+        return SearchResult(query, [replace(OTHER, score=0.54)], confident=True)
+
+
+async def test_a_follow_up_with_another_article_close_behind_is_weighed_again_without_the_topic(
+    make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kb = _PulledKnowledgeBase(SearchResult("", []))
+    monkeypatch.setattr(services, "knowledge_base", lambda: kb)
+    tracker = make_tracker("and the roles?", "ask_faq", slots={"topic_article": PASSAGE.article_id})
+    dispatcher = CollectingDispatcher()
+
+    await ActionAnswerFromKB().run(dispatcher, tracker, {})
+
+    assert len(kb.questions) == 3
+    [message] = dispatcher.messages
+    assert message["custom"]["sources"][0]["url"].startswith(OTHER.url)

@@ -2,6 +2,7 @@
 centre's answer."""
 
 import pytest
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import Engine
 
@@ -26,7 +27,7 @@ ROLLOUT = Passage(
 
 
 class _KnowledgeBase:
-    min_score = 0.4
+    min_score = 0.4  # the rollout section (0.62) is clearly above it
 
     def __init__(self, confident: bool) -> None:
         self.confident = confident
@@ -68,12 +69,31 @@ async def test_advice_about_something_specific_first_gets_the_help_centres_answe
     monkeypatch.setattr(services, "knowledge_base", lambda: kb)
     dispatcher = CollectingDispatcher()
 
-    await ActionRecommend().run(dispatcher, make_tracker(said, "ask_recommendations", _account_id(engine)), {})
+    events = await ActionRecommend().run(dispatcher, make_tracker(said, "ask_recommendations", _account_id(engine)), {})
 
     assert kb.questions == [said]
     answer, recommendations = dispatcher.messages
     assert answer["custom"]["sources"][0]["url"] == ROLLOUT.section_url
     assert "/request_human" in [b["payload"] for b in recommendations["buttons"]]
+    assert events == [SlotSet("topic_article", ROLLOUT.article_id)]  # "how do I do that?" is about the answer
+
+
+async def test_generic_advice_or_a_weak_match_gets_no_help_centre_answer(
+    engine: Engine, make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kb = _KnowledgeBase(confident=True)
+    monkeypatch.setattr(services, "knowledge_base", lambda: kb)
+    account = _account_id(engine)
+
+    await ActionRecommend().run(
+        CollectingDispatcher(), make_tracker("any tips for getting more out of orbitly?", "x", account), {}
+    )
+    assert kb.questions == []
+
+    kb.min_score = ROLLOUT.score - 0.02  # a match only just above the bar
+    dispatcher = CollectingDispatcher()
+    await ActionRecommend().run(dispatcher, make_tracker("rolling this out to 300 people, tips?", "x", account), {})
+    assert kb.questions and len(dispatcher.messages) == 1
 
 
 async def test_no_clear_answer_means_recommendations_alone(

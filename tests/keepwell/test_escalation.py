@@ -97,7 +97,14 @@ def test_red_health_or_high_revenue_puts_an_account_at_risk(make_account: Accoun
         ("but I want it", False),
         ("still not loading", True),
         ("it keeps crashing", True),
+        ("still stuck", True),
+        ("i tried that. still not working", True),
+        ("no luck", True),
         ("still not syncing to the calendar", False),
+        ("does it still run?", False),
+        ("will it still show up?", False),
+        ("keep going", False),
+        ("is it still open?", False),
     ],
 )
 def test_a_message_that_only_says_it_still_fails_is_told_apart_from_a_new_detail(text: str, expected: bool) -> None:

@@ -29,6 +29,13 @@ def test_something_broken_is_a_problem_not_feedback(text: str) -> None:
         "the export is missing a column for tags",
         "honestly you send way too many onboarding emails",
         "feedback: your pricing page doesn't say whether VAT is included",
+        "please add a way to restore deleted tasks",
+        "feature request: recover deleted tasks",
+        "love the product, no bugs so far",
+        "would be great to see which automations failed",
+        "add a freeze column option like excel",
+        "I don't work weekends, so a weekly digest would be nice",
+        "suggestion: show who deleted a comment",
     ],
 )
 def test_ideas_praise_and_criticism_are_feedback(text: str) -> None:
