@@ -1,5 +1,6 @@
 """actions/kb.py: answers from the knowledge base, or an honest "not sure"; a person offered when it is time."""
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
@@ -14,13 +15,17 @@ from tests.actions.conftest import TrackerFactory
 pytestmark = pytest.mark.anyio
 
 
+# How a stub knowledge base answers a search: from the query and the article it is limited to.
+Answers = Callable[[str, str | None], SearchResult]
+
+
 class _StubKnowledgeBase:
-    """Returns a fixed result and remembers the questions it was asked."""
+    """Returns a fixed result (or what `answers` says) and remembers the questions it was asked."""
 
     min_score = 0.35
 
-    def __init__(self, result: SearchResult) -> None:
-        self.result = result
+    def __init__(self, result: SearchResult | Answers) -> None:
+        self.answers: Answers = result if callable(result) else (lambda query, article_id: result)
         self.questions: list[str] = []
         self.picked: list[str | None] = []
         self.vectors: list[object] = []
@@ -34,7 +39,22 @@ class _StubKnowledgeBase:
         self.questions.append(query)
         self.picked.append(article_id)
         self.vectors.append(vector)
-        return self.result
+        return self.answers(query, article_id)
+
+
+StubInstaller = Callable[[SearchResult | Answers], _StubKnowledgeBase]
+
+
+@pytest.fixture
+def stub_kb(monkeypatch: pytest.MonkeyPatch) -> StubInstaller:
+    """Installs a stub knowledge base as the action server's, and returns it."""
+
+    def install(result: SearchResult | Answers) -> _StubKnowledgeBase:
+        kb = _StubKnowledgeBase(result)
+        monkeypatch.setattr(services, "knowledge_base", lambda: kb)
+        return kb
+
+    return install
 
 
 PASSAGE = Passage(
@@ -49,10 +69,9 @@ PASSAGE = Passage(
 
 
 async def test_confident_answer_quotes_the_passage_and_links_its_source(
-    make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch
+    make_tracker: TrackerFactory, stub_kb: StubInstaller
 ) -> None:
-    kb = _StubKnowledgeBase(SearchResult("how do I invite people", [PASSAGE], confident=True))
-    monkeypatch.setattr(services, "knowledge_base", lambda: kb)
+    kb = stub_kb(SearchResult("how do I invite people", [PASSAGE], confident=True))
     dispatcher = CollectingDispatcher()
 
     events = await ActionAnswerFromKB().run(dispatcher, make_tracker("how do I invite people"), {})
@@ -78,10 +97,9 @@ async def test_confident_answer_quotes_the_passage_and_links_its_source(
 
 
 async def test_a_first_miss_says_so_and_asks_to_rephrase_without_guessing(
-    make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch
+    make_tracker: TrackerFactory, stub_kb: StubInstaller
 ) -> None:
-    kb = _StubKnowledgeBase(SearchResult("what's the weather", [PASSAGE], confident=False))
-    monkeypatch.setattr(services, "knowledge_base", lambda: kb)
+    stub_kb(SearchResult("what's the weather", [PASSAGE], confident=False))
     dispatcher = CollectingDispatcher()
 
     events = await ActionAnswerFromKB().run(dispatcher, make_tracker("what's the weather", "nlu_fallback"), {})
@@ -92,11 +110,8 @@ async def test_a_first_miss_says_so_and_asks_to_rephrase_without_guessing(
     assert not message["buttons"] and not message["custom"]
 
 
-async def test_a_second_miss_in_a_row_offers_a_person(
-    make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    kb = _StubKnowledgeBase(SearchResult("and the warp drive?", [PASSAGE], confident=False))
-    monkeypatch.setattr(services, "knowledge_base", lambda: kb)
+async def test_a_second_miss_in_a_row_offers_a_person(make_tracker: TrackerFactory, stub_kb: StubInstaller) -> None:
+    stub_kb(SearchResult("and the warp drive?", [PASSAGE], confident=False))
     missed = [
         {"event": "user", "text": "where is the flux capacitor", "parse_data": {"intent": {"name": "ask_faq"}}},
         {"event": "slot", "name": "answer_unhelpful", "value": True},
@@ -114,10 +129,9 @@ async def test_a_second_miss_in_a_row_offers_a_person(
 
 
 async def test_a_reported_problem_gets_the_troubleshooting_answer_then_a_person_on_offer(
-    make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch
+    make_tracker: TrackerFactory, stub_kb: StubInstaller
 ) -> None:
-    kb = _StubKnowledgeBase(SearchResult("the app keeps logging me out", [PASSAGE], confident=True))
-    monkeypatch.setattr(services, "knowledge_base", lambda: kb)
+    stub_kb(SearchResult("the app keeps logging me out", [PASSAGE], confident=True))
     dispatcher = CollectingDispatcher()
 
     events = await ActionAnswerFromKB().run(
@@ -140,10 +154,9 @@ OTHER = Passage(
 
 
 async def test_with_two_close_articles_the_likelier_answers_and_the_other_is_one_tap_away(
-    make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch
+    make_tracker: TrackerFactory, stub_kb: StubInstaller
 ) -> None:
-    kb = _StubKnowledgeBase(SearchResult("who can invite people", [PASSAGE, OTHER], confident=True, ambiguous=True))
-    monkeypatch.setattr(services, "knowledge_base", lambda: kb)
+    stub_kb(SearchResult("who can invite people", [PASSAGE, OTHER], confident=True, ambiguous=True))
     dispatcher = CollectingDispatcher()
 
     events = await ActionAnswerFromKB().run(dispatcher, make_tracker("who can invite people"), {})
@@ -158,27 +171,21 @@ async def test_with_two_close_articles_the_likelier_answers_and_the_other_is_one
     ]
 
 
-class _RunOnKnowledgeBase(_StubKnowledgeBase):
+def _run_on(query: str, article_id: str | None) -> SearchResult:
     """Knows invitations and roles apart; anything else is unknown."""
-
-    def search(
-        self, query: str, k: int | None = None, article_id: str | None = None, vector: object = None
-    ) -> SearchResult:
-        super().search(query, k, article_id, vector)
-        if "invite" in query and "admin" in query:
-            return SearchResult(query, [PASSAGE, OTHER], confident=True)
-        if "invite" in query:
-            return SearchResult(query, [PASSAGE], confident=True)
-        if "admin" in query:
-            return SearchResult(query, [OTHER], confident=True)
-        return SearchResult(query, [PASSAGE], confident=False)
+    if "invite" in query and "admin" in query:
+        return SearchResult(query, [PASSAGE, OTHER], confident=True)
+    if "invite" in query:
+        return SearchResult(query, [PASSAGE], confident=True)
+    if "admin" in query:
+        return SearchResult(query, [OTHER], confident=True)
+    return SearchResult(query, [PASSAGE], confident=False)
 
 
 async def test_each_question_of_a_run_on_message_is_answered(
-    make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch
+    make_tracker: TrackerFactory, stub_kb: StubInstaller
 ) -> None:
-    kb = _RunOnKnowledgeBase(SearchResult("", []))
-    monkeypatch.setattr(services, "knowledge_base", lambda: kb)
+    kb = stub_kb(_run_on)
     dispatcher = CollectingDispatcher()
 
     events = await ActionAnswerFromKB().run(
@@ -193,10 +200,9 @@ async def test_each_question_of_a_run_on_message_is_answered(
 
 
 async def test_a_run_on_message_with_one_answerable_question_gets_one_answer(
-    make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch
+    make_tracker: TrackerFactory, stub_kb: StubInstaller
 ) -> None:
-    kb = _RunOnKnowledgeBase(SearchResult("", []))
-    monkeypatch.setattr(services, "knowledge_base", lambda: kb)
+    kb = stub_kb(_run_on)
     dispatcher = CollectingDispatcher()
 
     await ActionAnswerFromKB().run(dispatcher, make_tracker("how do i invite people and also what is the weather"), {})
@@ -207,10 +213,9 @@ async def test_a_run_on_message_with_one_answerable_question_gets_one_answer(
 
 
 async def test_a_picked_article_answers_the_question_asked_before(
-    make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch
+    make_tracker: TrackerFactory, stub_kb: StubInstaller
 ) -> None:
-    kb = _StubKnowledgeBase(SearchResult("how do I invite my teammates?", [PASSAGE], confident=True))
-    monkeypatch.setattr(services, "knowledge_base", lambda: kb)
+    kb = stub_kb(SearchResult("how do I invite my teammates?", [PASSAGE], confident=True))
     tracker = make_tracker('/ask_faq{"article_id": "getting-started/invite-teammates"}', "ask_faq")
     tracker.latest_message["entities"] = [{"entity": "article_id", "value": "getting-started/invite-teammates"}]
     # The question the customer typed before picking: the previous user event in the fixture.
@@ -224,22 +229,16 @@ async def test_a_picked_article_answers_the_question_asked_before(
     assert dispatcher.messages[0]["custom"]["sources"][0]["url"] == PASSAGE.section_url
 
 
-class _TopicalKnowledgeBase(_StubKnowledgeBase):
+def _topical(query: str, article_id: str | None) -> SearchResult:
     """Confident only when the question names the topic or the search stays inside the topic's article."""
-
-    def search(
-        self, query: str, k: int | None = None, article_id: str | None = None, vector: object = None
-    ) -> SearchResult:
-        super().search(query, k, article_id, vector)
-        confident = article_id == PASSAGE.article_id or "invite teammates" in query
-        return SearchResult(query, [PASSAGE], confident=confident)
+    confident = article_id == PASSAGE.article_id or "invite teammates" in query
+    return SearchResult(query, [PASSAGE], confident=confident)
 
 
 async def test_a_follow_up_is_answered_from_the_conversation_topic(
-    make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch
+    make_tracker: TrackerFactory, stub_kb: StubInstaller
 ) -> None:
-    kb = _TopicalKnowledgeBase(SearchResult("", []))
-    monkeypatch.setattr(services, "knowledge_base", lambda: kb)
+    kb = stub_kb(_topical)
     tracker = make_tracker("and what if it expired?", "nlu_fallback", slots={"topic_article": PASSAGE.article_id})
     dispatcher = CollectingDispatcher()
 
@@ -252,10 +251,9 @@ async def test_a_follow_up_is_answered_from_the_conversation_topic(
 
 
 async def test_still_not_working_after_an_answer_is_met_with_a_person_not_the_same_article(
-    make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch
+    make_tracker: TrackerFactory, stub_kb: StubInstaller
 ) -> None:
-    kb = _StubKnowledgeBase(SearchResult("still not working", [PASSAGE], confident=True))
-    monkeypatch.setattr(services, "knowledge_base", lambda: kb)
+    kb = stub_kb(SearchResult("still not working", [PASSAGE], confident=True))
     tracker = make_tracker("still not working", "report_problem", slots={"topic_article": PASSAGE.article_id})
     dispatcher = CollectingDispatcher()
 
@@ -267,25 +265,19 @@ async def test_still_not_working_after_an_answer_is_met_with_a_person_not_the_sa
     assert SlotSet("handoff_offered", True) in events
 
 
-class _ElsewhereKnowledgeBase(_StubKnowledgeBase):
+def _elsewhere(query: str, article_id: str | None) -> SearchResult:
     """Knows the answer only in another article: the topic's article scores low for the question."""
-
-    def search(
-        self, query: str, k: int | None = None, article_id: str | None = None, vector: object = None
-    ) -> SearchResult:
-        super().search(query, k, article_id, vector)
-        if article_id is not None:  # inside the topic's article: something, but weak
-            return SearchResult(query, [replace(PASSAGE, score=0.2)], confident=True)
-        if "(" in query:  # the topic's words pull the search the wrong way
-            return SearchResult(query, [PASSAGE], confident=False)
-        return SearchResult(query, [OTHER], confident=True)
+    if article_id is not None:  # inside the topic's article: something, but weak
+        return SearchResult(query, [replace(PASSAGE, score=0.2)], confident=True)
+    if "(" in query:  # the topic's words pull the search the wrong way
+        return SearchResult(query, [PASSAGE], confident=False)
+    return SearchResult(query, [OTHER], confident=True)
 
 
 async def test_a_short_new_question_is_not_forced_into_the_previous_article(
-    make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch
+    make_tracker: TrackerFactory, stub_kb: StubInstaller
 ) -> None:
-    kb = _ElsewhereKnowledgeBase(SearchResult("", []))
-    monkeypatch.setattr(services, "knowledge_base", lambda: kb)
+    kb = stub_kb(_elsewhere)
     tracker = make_tracker("and roles?", "ask_faq", slots={"topic_article": PASSAGE.article_id})
     dispatcher = CollectingDispatcher()
 
@@ -298,20 +290,15 @@ async def test_a_short_new_question_is_not_forced_into_the_previous_article(
     assert message["custom"]["sources"][0]["url"].startswith(OTHER.url)
 
 
-class _CompetingKnowledgeBase(_StubKnowledgeBase):
+def _competing(inside: float, elsewhere: float) -> Answers:
     """The topic's article and another one both answer, with the given cosines."""
 
-    def __init__(self, inside: float, elsewhere: float) -> None:
-        super().__init__(SearchResult("", []))
-        self.inside, self.elsewhere = inside, elsewhere
-
-    def search(
-        self, query: str, k: int | None = None, article_id: str | None = None, vector: object = None
-    ) -> SearchResult:
-        super().search(query, k, article_id, vector)
+    def answers(query: str, article_id: str | None) -> SearchResult:
         if article_id is not None:
-            return SearchResult(query, [replace(PASSAGE, score=self.inside)], confident=True)
-        return SearchResult(query, [replace(OTHER, score=self.elsewhere)], confident=True)
+            return SearchResult(query, [replace(PASSAGE, score=inside)], confident=True)
+        return SearchResult(query, [replace(OTHER, score=elsewhere)], confident=True)
+
+    return answers
 
 
 @pytest.mark.parametrize(
@@ -319,10 +306,9 @@ class _CompetingKnowledgeBase(_StubKnowledgeBase):
     [(0.62, 0.66, PASSAGE.url), (0.62, 0.62 + FOLLOW_UP_MARGIN + 0.01, OTHER.url), (0.70, 0.50, PASSAGE.url)],
 )
 async def test_a_follow_up_leaves_the_topic_only_for_a_clearly_better_article(
-    make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch, inside: float, elsewhere: float, answered_from: str
+    make_tracker: TrackerFactory, stub_kb: StubInstaller, inside: float, elsewhere: float, answered_from: str
 ) -> None:
-    kb = _CompetingKnowledgeBase(inside, elsewhere)
-    monkeypatch.setattr(services, "knowledge_base", lambda: kb)
+    stub_kb(_competing(inside, elsewhere))
     tracker = make_tracker("and what happens to their tasks", "ask_faq", slots={"topic_article": PASSAGE.article_id})
     dispatcher = CollectingDispatcher()
 
@@ -333,10 +319,9 @@ async def test_a_follow_up_leaves_the_topic_only_for_a_clearly_better_article(
 
 
 async def test_a_new_looking_question_that_finds_nothing_is_tried_with_the_topic(
-    make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch
+    make_tracker: TrackerFactory, stub_kb: StubInstaller
 ) -> None:
-    kb = _TopicalKnowledgeBase(SearchResult("", []))
-    monkeypatch.setattr(services, "knowledge_base", lambda: kb)
+    kb = stub_kb(_topical)
     question = "where do i see pending invitations list"
     tracker = make_tracker(question, "ask_faq", slots={"topic_article": PASSAGE.article_id})
     dispatcher = CollectingDispatcher()
@@ -349,10 +334,9 @@ async def test_a_new_looking_question_that_finds_nothing_is_tried_with_the_topic
 
 
 async def test_a_reported_problem_with_no_answer_is_offered_a_person_without_pretending_there_was_one(
-    make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch
+    make_tracker: TrackerFactory, stub_kb: StubInstaller
 ) -> None:
-    kb = _StubKnowledgeBase(SearchResult("the gantt export crashes the tab", [PASSAGE], confident=False))
-    monkeypatch.setattr(services, "knowledge_base", lambda: kb)
+    stub_kb(SearchResult("the gantt export crashes the tab", [PASSAGE], confident=False))
     dispatcher = CollectingDispatcher()
 
     await ActionAnswerFromKB().run(dispatcher, make_tracker("the gantt export crashes the tab", "report_problem"), {})
@@ -362,27 +346,21 @@ async def test_a_reported_problem_with_no_answer_is_offered_a_person_without_pre
     assert "sort it out" not in offer["text"] and "/request_human" in [b["payload"] for b in offer["buttons"]]
 
 
-class _PulledKnowledgeBase(_StubKnowledgeBase):
+def _pulled(query: str, article_id: str | None) -> SearchResult:
     """The topic's words pull its article to the top, with another article close behind; alone, the question is
     about the other article."""
-
-    def search(
-        self, query: str, k: int | None = None, article_id: str | None = None, vector: object = None
-    ) -> SearchResult:
-        super().search(query, k, article_id, vector)
-        if "(" in query:
-            pulled = [replace(PASSAGE, score=0.59), replace(OTHER, score=0.58)]
-            return SearchResult(query, pulled, confident=True, ambiguous=True)
-        if article_id is not None:
-            return SearchResult(query, [replace(PASSAGE, score=0.21)], confident=True)
-        return SearchResult(query, [replace(OTHER, score=0.54)], confident=True)
+    if "(" in query:
+        pulled = [replace(PASSAGE, score=0.59), replace(OTHER, score=0.58)]
+        return SearchResult(query, pulled, confident=True, ambiguous=True)
+    if article_id is not None:
+        return SearchResult(query, [replace(PASSAGE, score=0.21)], confident=True)
+    return SearchResult(query, [replace(OTHER, score=0.54)], confident=True)
 
 
 async def test_a_follow_up_with_another_article_close_behind_is_weighed_again_without_the_topic(
-    make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch
+    make_tracker: TrackerFactory, stub_kb: StubInstaller
 ) -> None:
-    kb = _PulledKnowledgeBase(SearchResult("", []))
-    monkeypatch.setattr(services, "knowledge_base", lambda: kb)
+    kb = stub_kb(_pulled)
     tracker = make_tracker("and the roles?", "ask_faq", slots={"topic_article": PASSAGE.article_id})
     dispatcher = CollectingDispatcher()
 
