@@ -42,7 +42,8 @@ class CoreSettings(BaseSettings):
     embedding_model_path: Path | None = None
     kb_min_score: float = Field(default=0.35, ge=-1.0, le=1.0)
     kb_top_k: int = Field(default=3, ge=1, le=20)
-    # When the two best articles score closer than this, the bot asks which one was meant (0 turns it off).
+    # When the two best articles score closer than this, the answer from the first comes with a button for the
+    # second ("If you meant … instead"), and a follow-up is weighed again without its topic (0 turns it off).
     kb_ambiguity_margin: float = Field(default=0.03, ge=0.0, le=1.0)
     help_base_url: str = "/help"
 
