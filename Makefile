@@ -25,7 +25,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_CACHE_DIRECTORY ?= $(HOME)/.cache/keepwell/rasa-cache
 
-.PHONY: help setup run test test-stories validate train index encoder bench lint clean browser services
+.PHONY: help setup run test test-stories validate train index encoder bench crossval lint clean browser services
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -104,6 +104,9 @@ else
 	$(PY) -m pytest tests/e2e/test_latency.py tests/e2e/test_fuzz.py --rasa-bin $(RASA) --rasa-model $(MODEL) -s -m bench
 	$(PY) -m pytest tests/e2e/test_conversation_suite.py --rasa-bin $(RASA) --rasa-model $(MODEL) -s -m bench
 endif
+
+crossval: setup ## bot/nlu in 5-fold cross-validation and the FallbackClassifier threshold config.yml should ship
+	$(PY) -m benchmarks crossval --rasa-bin $(RASA)
 
 clean: ## remove built artefacts (keeps the cached environments)
 	rm -rf data models .pytest_cache

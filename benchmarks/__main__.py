@@ -1,4 +1,4 @@
-"""Command line: `python -m benchmarks nlu|retrieval|kb|oos|all ...`; see `python -m benchmarks --help` and README.md.
+"""Command line: `python -m benchmarks nlu|retrieval|kb|oos|crossval|all ...`; see `--help` and README.md.
 
 Each run writes `benchmarks/results/<dataset>-<kind>.md` (smoke runs: `benchmarks/work/results/`) and prints its table.
 Exit codes: 0 success, 1 a benchmark failed, 2 bad arguments.
@@ -42,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.command in ("nlu", "oos", "all") and not args.rasa_bin:
+    if args.command in ("nlu", "oos", "crossval", "all") and not args.rasa_bin:
         parser.error(f"{args.command} needs --rasa-bin (the Rasa environment's `rasa` executable)")
     if args.epochs is not None and args.epochs < 1:
         parser.error("--epochs must be at least 1")
@@ -122,6 +122,12 @@ def _benchmark(args: argparse.Namespace) -> Callable[[], BenchmarkResult]:
             _oos_dataset(args), _embedder(), rasa, args.config, work_dir / "oos" / _dataset_key(args),
             work_dir / "embeddings", epochs=args.epochs, levers=args.levers,
         )  # fmt: skip
+    if args.command == "crossval":
+        from .crossval import run_crossval
+        from .rasa_nlu import RasaEnvironment
+
+        rasa = RasaEnvironment(Path(args.rasa_bin), REPO_ROOT, dict(os.environ))
+        return lambda: run_crossval([REPO_ROOT / "bot" / "nlu"], rasa, args.config, work_dir / "crossval")
     if args.command == "retrieval":
         from .retrieval import run_faq_benchmark
 
@@ -209,6 +215,10 @@ def _parser() -> argparse.ArgumentParser:
         f"({', '.join(OOS_DATASETS)} under <datasets-root>/oos-robustness/, or a folder)",
     )  # fmt: skip
     oos.add_argument("--levers", action="store_true", help="also measure out-of-scope score levers (not shipped)")
+    commands.add_parser(
+        "crossval", parents=[common, rasa], help="the bot's own bot/nlu in 5-fold cross-validation, and the "
+        "FallbackClassifier threshold the product's rule chooses on it",
+    )  # fmt: skip
     commands.add_parser(
         "all", parents=[common, rasa], help="every benchmark above on clinc150 and banking77, and oos on each oos set"
     )

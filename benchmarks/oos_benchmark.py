@@ -3,8 +3,8 @@ benchmark trains it) beside a nearest-neighbour baseline measured in the same ru
 
 The baseline is the stock all-MiniLM-L6-v2 of the knowledge base (`knowledge_base.SentenceTransformerEmbedder`) with
 a FAISS index of the training questions: a query gets the label of its nearest training question, and the cosine
-similarity is its score. With `levers`, out-of-scope scores that could ship beside the classifier's confidence are
-measured on the same trained pipeline and reported as rows of their own.
+similarity is its score. With `levers`, other out-of-scope scores (`oos_levers`) are measured on the same trained
+pipeline and reported as rows of their own.
 """
 
 import random
@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 from knowledge_base import Embedder
 from knowledge_base.index import FaissIndex
 
 from .metrics import Prediction, latency_summary
 from .oos import RULE_DESCRIPTIONS, RULES, OosDataset, evaluate_rules, rule_note
+from .oos_levers import LEVERS, lever_scores
 from .published import oos_reference_rows
 from .rasa_nlu import SYSTEM, RasaEnvironment, TrainedPipeline, train_and_predict
 from .report import BenchmarkResult, Row
@@ -26,11 +28,6 @@ from .retrieval import QUERY_BATCH, EmbeddingCache, time_queries
 
 BASELINE_SYSTEM = "Stock MiniLM nearest neighbour (baseline)"
 LATENCY_SAMPLE = 100
-LEVERS = {
-    "neighbour": "Lever: tuned-encoder nearest-neighbour similarity as the score",
-    "blend": "Lever: mean of confidence and tuned-encoder neighbour similarity",
-    "blend-stock": "Lever: mean of confidence and stock-MiniLM neighbour similarity",
-}
 
 
 @dataclass(frozen=True)
@@ -74,8 +71,12 @@ def run_oos_benchmark(
         SYSTEM, trained.val, trained.test, trained.train_seconds, trained.latencies_ms,
         {"fallback_rate": trained.fallback_rate},
     )  # fmt: skip
-    systems = [baseline, pipeline, *(lever_systems(data, trained, stock_similarity) if levers else [])]
     rows, notes = [], []
+    lever_rows: list[System] = []
+    if levers:
+        lever_rows, lever_note = lever_systems(data, trained, stock_similarity, _similarity_weight(config_path))
+        notes.append(lever_note)
+    systems = [baseline, pipeline, *lever_rows]
     for system in systems:
         results = evaluate_rules(data, system.val, system.test)
         p50, p95 = latency_summary(system.latencies_ms) if system.latencies_ms else (None, None)
@@ -95,7 +96,9 @@ def run_oos_benchmark(
         f"its score. Train s: encoding the training questions; latency: {LATENCY_SAMPLE} test queries (a seeded "
         "sample) each encoded and searched alone.",
         *trained.setup,
-        "Score of the pipeline: the confidence of the best intent other than `nlu_fallback` in `intent_ranking`.",
+        "Score of the pipeline: the confidence of the best intent other than `nlu_fallback` in `intent_ranking`: "
+        "the classifier's probability blended with the similarity to that intent's nearest training example "
+        "(`similarity_weight`).",
         "Threshold rules, each choosing one threshold on validation (never on test): "
         + "; ".join(f"{rule}: {RULE_DESCRIPTIONS[rule]}" for rule in RULES)
         + ". A query counts as out-of-scope when its score is below the threshold.",
@@ -105,9 +108,9 @@ def run_oos_benchmark(
     ]
     if levers:
         setup.append(
-            "Levers (measured on the same trained pipeline, not shipped): the label is the pipeline's; the score is "
-            "the cosine similarity of the query's tuned-encoder vector (the featurizer's ONNX export) to its nearest "
-            "training question, or the mean of that (or of the baseline's stock similarity) and the confidence."
+            "Levers (measured on the same trained pipeline, not shipped): the label is the pipeline's, the score "
+            "another one. The probability is recovered from the confidence as (confidence - w x similarity) / (1 - w), "
+            "the similarity recomputed from the tuned encoder's export (the featurizer's) with `nlu.neighbours`."
         )
     return BenchmarkResult(
         dataset=dataset.name,
@@ -147,8 +150,10 @@ def nearest_neighbour(data: OosDataset, embedder: Embedder, cache: EmbeddingCach
     return system, np.concatenate(similarity)
 
 
-def lever_systems(data: OosDataset, trained: TrainedPipeline, stock_similarity: np.ndarray) -> list[System]:
-    """The pipeline's labels with the out-of-scope scores of `LEVERS`."""
+def lever_systems(
+    data: OosDataset, trained: TrainedPipeline, stock_similarity: np.ndarray, similarity_weight: float
+) -> tuple[list[System], str]:
+    """The pipeline's labels with the out-of-scope scores of `oos_levers.LEVERS`, and a note on what was chosen."""
     from nlu.encoder import OnnxSentenceEncoder
 
     dataset = data.dataset
@@ -156,22 +161,24 @@ def lever_systems(data: OosDataset, trained: TrainedPipeline, stock_similarity: 
     print(f"Levers: encoding {dataset.name} with the tuned encoder {trained.encoder_dir}", flush=True)
     train = encoder.encode([example.text for example in dataset.train])
     queries = encoder.encode([example.text for example in (*dataset.val, *dataset.test)])
-    tuned_similarity = np.concatenate(
-        [(queries[start : start + QUERY_BATCH] @ train.T).max(axis=1) for start in range(0, len(queries), QUERY_BATCH)]
-    )
     confidence = np.array([p.confidence for p in (*trained.val, *trained.test)])
-    scores = {
-        "neighbour": tuned_similarity,
-        "blend": (confidence + tuned_similarity) / 2,
-        "blend-stock": (confidence + stock_similarity) / 2,
-    }
     labels = [p.label for p in (*trained.val, *trained.test)]
+    levers = lever_scores(data, labels, confidence, train, queries, stock_similarity, similarity_weight)
     systems = []
     for key, name in LEVERS.items():
-        predictions = [Prediction(label, float(s)) for label, s in zip(labels, scores[key], strict=True)]
+        predictions = [Prediction(label, float(s)) for label, s in zip(labels, levers.scores[key], strict=True)]
         val, test = predictions[: len(dataset.val)], predictions[len(dataset.val) :]
         systems.append(System(name, val, test, trained.train_seconds))
-    return systems
+    return systems, levers.note
+
+
+def _similarity_weight(config_path: Path) -> float:
+    """The classifier's `similarity_weight` in the Rasa config (its default, 0.5, when unset)."""
+    config = yaml.safe_load(Path(config_path).read_text(encoding="utf-8")) or {}
+    for component in config.get("pipeline") or []:
+        if isinstance(component, dict) and str(component.get("name", "")).endswith("SentenceIntentClassifier"):
+            return float(component.get("similarity_weight", 0.5))
+    return 0.5
 
 
 def _queries(embedder: Embedder, texts: list[str]) -> np.ndarray:

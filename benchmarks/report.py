@@ -35,6 +35,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("recall_at_3", "Recall@3 %", "percent"),
     Column("mrr", "MRR", "ratio"),
     Column("unanswerable_refused", "Unanswerable refused %", "percent"),
+    Column("wrong_rate", "Answered wrongly %", "percent"),
     Column("fallback_rate", "nlu_fallback %", "percent"),
     Column("threshold", "Threshold", "threshold"),
     Column("train_seconds", "Train s", "seconds"),

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.oos_levers import LEVERS
+
 ROOT = Path(__file__).resolve().parents[2]
 DATASETS = ROOT.parent / "shared" / "datasets"
 REQUIRED_BULLETS = ("Date", "Machine", "Commit", "Command", "Wall time")
@@ -107,7 +109,7 @@ def test_smoke_oos_benchmark_reports_pipeline_baseline_and_levers(rasa_bin: str,
     for system in ("Stock MiniLM nearest neighbour (baseline)", "Keepwell Rasa NLU (config.yml)"):
         ours = [name for name in systems if name.startswith(system)]
         assert ours == [f"{system}, max-MCC threshold", f"{system}, 0.5-point rule"]
-    assert len([s for s in systems if s.startswith("Lever:")]) == 6
+    assert len([s for s in systems if s.startswith("Lever:")]) == 2 * len(LEVERS)
     assert {"In-scope acc. %", "ID-OOS recall %", "OOD-OOS recall %", "MCC", "Threshold"} <= rows[0].keys()
     for row in rows:
         assert -1 <= float(row["MCC"]) <= 1 and row["ID-OOS recall %"] != "–" and row["OOD-OOS recall %"] != "–"

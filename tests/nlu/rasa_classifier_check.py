@@ -58,7 +58,7 @@ nlu:
       - hi
       - hello
 """
-QUERIES = ["hello!", "send me the invoice for march", "how do I hook it up to Slack", ""]
+QUERIES = ["hello!", "send me the invoice for march", "how do I hook it up to Slack", "", "hi"]
 
 
 def _config(encoder_dir: Path, *options: str) -> str:
@@ -106,6 +106,8 @@ def _config_errors() -> dict[str, str]:
         "sparse_weight": {"sparse_weight": -1},
         "ranking_length": {"ranking_length": "ten"},
         "max_iter": {"max_iter": True},
+        "similarity_weight": {"similarity_weight": 1.5},
+        "neighbours": {"neighbours": 0},
     }.items():
         try:
             classifier.validate_config({**classifier.get_default_config(), **bad})
@@ -141,6 +143,15 @@ def _feature_edge_cases(work_dir: Path) -> dict[str, Any]:
     ]
     component.process(batch)
     report: dict[str, Any] = {"mixed_batch": [m.get(INTENT)["name"] for m in batch]}
+    # Off-topic for the examples (far from every one) yet further along "left" than any of them.
+    off_topic = [_message("x", [1.0, 0.0], [1, 0, 0]), _message("v", [1.0, -1.0], [1, 0, 0])]
+    component.process(off_topic)
+    report["off_topic_confidence"] = [m.get(INTENT)["confidence"] for m in off_topic]
+    without_vectors = {k: v for k, v in component._model.items() if not k.startswith("example_")}
+    legacy = classifier(classifier.get_default_config(), storage, Resource("clf"), without_vectors)
+    legacy_message = _message("x", [1.0, 0.0], [1, 0, 0])
+    legacy.process([legacy_message])
+    report["legacy_ranking"] = [item["confidence"] for item in legacy_message.get("intent_ranking")]
     try:
         component.process([_message("w", [1.0, 0.0], [1, 0, 0, 1])])
     except InvalidConfigException as error:
@@ -171,6 +182,7 @@ def main() -> None:
         "config_errors": _config_errors(),
         "shipped": _train_and_parse(work_dir, "shipped", _config(encoder_dir), DATA),
         "dense_only": _train_and_parse(work_dir, "dense", _config(encoder_dir, "sparse_weight: 0"), DATA),
+        "probability": _train_and_parse(work_dir, "probability", _config(encoder_dir, "similarity_weight: 0"), DATA),
         "one_intent": _train_and_parse(work_dir, "one", _config(encoder_dir), ONE_INTENT),
         "edge_cases": _feature_edge_cases(work_dir),
     }

@@ -29,6 +29,8 @@ def test_bad_settings_are_refused_with_the_setting_named(report: dict[str, Any])
     assert "'sparse_weight' must be a non-negative number" in errors["sparse_weight"]
     assert "'ranking_length' must be a non-negative integer" in errors["ranking_length"]
     assert "'max_iter' must be a non-negative integer" in errors["max_iter"]
+    assert "'similarity_weight' must lie in [0, 1]" in errors["similarity_weight"]
+    assert "'neighbours' must be a positive integer" in errors["neighbours"]
 
 
 @pytest.mark.parametrize("variant", ["shipped", "dense_only"])
@@ -39,14 +41,39 @@ def test_a_trained_and_reloaded_model_predicts_unseen_paraphrases(report: dict[s
     assert parsed["how do I hook it up to Slack"]["intent"]["name"] == "integrations"
 
 
-def test_the_ranking_is_a_probability_distribution_best_first(report: dict[str, Any]) -> None:
+def test_without_similarity_the_ranking_is_a_probability_distribution_best_first(report: dict[str, Any]) -> None:
     for text in ("hello!", "send me the invoice for march"):
-        ranking = report["shipped"][text]["ranking"]
+        ranking = report["probability"][text]["ranking"]
         confidences = [item["confidence"] for item in ranking]
         assert {item["name"] for item in ranking} == {"greet", "billing", "integrations"}  # ranking_length 0: all
         assert sum(confidences) == pytest.approx(1.0, abs=1e-6)
         assert confidences == sorted(confidences, reverse=True)
-        assert report["shipped"][text]["intent"] == ranking[0]
+        assert report["probability"][text]["intent"] == ranking[0]
+
+
+def test_the_shipped_ranking_keeps_the_probability_order_with_blended_confidences(report: dict[str, Any]) -> None:
+    for text in ("hello!", "send me the invoice for march", "how do I hook it up to Slack"):
+        shipped, probability = report["shipped"][text]["ranking"], report["probability"][text]["ranking"]
+        assert [item["name"] for item in shipped] == [item["name"] for item in probability]
+        assert report["shipped"][text]["intent"] == shipped[0]
+        assert all(0.0 <= item["confidence"] <= 1.0 for item in shipped)
+
+
+def test_a_training_sentence_scores_the_mean_of_its_probability_and_a_perfect_similarity(
+    report: dict[str, Any],
+) -> None:
+    probability = report["probability"]["hi"]["intent"]["confidence"]
+    assert report["shipped"]["hi"]["intent"]["name"] == "greet"
+    assert report["shipped"]["hi"]["intent"]["confidence"] == pytest.approx((probability + 1.0) / 2, abs=1e-4)
+
+
+def test_a_message_far_from_every_example_gets_less_confidence_than_one_near_them(report: dict[str, Any]) -> None:
+    near, far = report["edge_cases"]["off_topic_confidence"]
+    assert far < near
+
+
+def test_a_model_saved_without_example_vectors_reports_probabilities(report: dict[str, Any]) -> None:
+    assert sum(report["edge_cases"]["legacy_ranking"]) == pytest.approx(1.0, abs=1e-6)
 
 
 def test_an_empty_message_gets_no_intent_instead_of_an_error(report: dict[str, Any]) -> None:
@@ -74,4 +101,6 @@ def test_a_damaged_or_foreign_model_file_is_refused_by_name(report: dict[str, An
 
 def test_a_bot_with_one_intent_always_predicts_it(report: dict[str, Any]) -> None:
     parsed = report["one_intent"]["send me the invoice for march"]
-    assert parsed["intent"] == {"name": "greet", "confidence": 1.0}
+    assert parsed["intent"]["name"] == "greet"
+    # Its probability is 1; the reported confidence is lower because the message is unlike "hi" and "hello".
+    assert 0.5 <= parsed["intent"]["confidence"] < 1.0
