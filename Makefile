@@ -61,7 +61,7 @@ FORCE:
 
 encoder: $(ENCODER) ## fine-tune the embedding model on the bot's intents and export it to ONNX for Rasa
 
-$(MODEL): $(BOT_DATA) $(ENCODER) nlu/featurizer.py nlu/classifier.py | $(RASA_ENV)/.ready
+$(MODEL): $(BOT_DATA) $(ENCODER) nlu/featurizer.py nlu/classifier.py nlu/neighbours.py | $(RASA_ENV)/.ready
 	$(RASA) train --data bot --config config.yml --domain domain.yml --out models --fixed-model-name keepwell
 
 train: $(MODEL) ## train the Rasa model when its data changed
