@@ -28,13 +28,14 @@ _REFUND = re.compile(r"\b(refund\w*|money back|charge ?back|reimburse\w*)\b", re
 _DOWNGRADE = re.compile(r"\b(downgrad\w*|cheaper|lower plan|smaller plan|fewer seats|free plan|pay less)\b", re.I)
 
 
-def churn_article(text: str) -> str:
-    """The article for what the customer wants: a refund, a smaller plan, or to leave."""
+def churn_article(text: str, intent: str | None = None) -> str:
+    """The article for what the customer wants: a refund, a smaller plan, or to leave. The words decide; without
+    them, the intent does ("i was charged twice" asks for money back)."""
     if _REFUND.search(text):
         return REFUND_ARTICLE
     if _DOWNGRADE.search(text):
         return DOWNGRADE_ARTICLE
-    return CANCEL_ARTICLE
+    return REFUND_ARTICLE if intent == "request_refund" else CANCEL_ARTICLE
 
 
 def alert_detail(account: accounts.Account | None, customer_id: str, text: str, article_id: str) -> str:
@@ -62,7 +63,7 @@ class ActionChurnMoment(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         text = (tracker.latest_message.get("text") or "").strip()
-        article_id = churn_article(text)
+        article_id = churn_article(text, (tracker.latest_message.get("intent") or {}).get("name"))
         # The article is known; the search picks the section of it that answers the question.
         result = await asyncio.to_thread(services.knowledge_base().search, text or "cancel", None, article_id)
         send(dispatcher, replies.kb_answer(result))

@@ -59,6 +59,11 @@ def test_each_churn_moment_gets_its_article(text: str, article: str) -> None:
     assert churn_article(text) == article
 
 
+def test_without_telling_words_the_intent_decides() -> None:
+    assert churn_article("we were billed for seats we never used", "request_refund") == "billing/refunds"
+    assert churn_article("we're done with this", "request_cancellation") == "billing/cancel-subscription"
+
+
 def _open_conversation(engine: Engine, conversation_id: str, customer_id: str | None) -> None:
     with session_scope(engine) as session:
         log.accept(session, log.ConversationRef(conversation_id, customer_id, is_new=True), "hi", None)
