@@ -70,16 +70,20 @@ def _clearly_on(result: SearchResult, topic: str) -> bool:
     return result.confident and not result.ambiguous and result.passages[0].article_id == topic
 
 
-def _search_each(questions: list[str]) -> list[SearchResult]:
-    """The confident answers to the questions of a run-on message, one per article, in the order asked."""
+def _search_each(questions: list[str]) -> tuple[list[SearchResult], list[str]]:
+    """The confident answers to the questions of a run-on message, one per article, in the order asked; and the
+    questions nothing answered."""
     kb = services.knowledge_base()
     results: list[SearchResult] = []
+    missed: list[str] = []
     for question in questions:
         result = kb.search(question)
         best = result.passages[0] if result.confident and result.passages else None
-        if best is not None and all(best.article_id != r.passages[0].article_id for r in results):
+        if best is None:
+            missed.append(question)
+        elif all(best.article_id != r.passages[0].article_id for r in results):
             results.append(result)
-    return results
+    return results, missed
 
 
 async def answer_the_rest(dispatcher: CollectingDispatcher, text: str, covered: frozenset[str]) -> str | None:
@@ -94,7 +98,8 @@ async def answer_the_rest(dispatcher: CollectingDispatcher, text: str, covered: 
     if len(rest) == len(split_questions(text)):
         rest = rest[1:]  # none names what the account answer covered: the first is the one it answered
     answered = None
-    for result in await asyncio.to_thread(_search_each, rest) if rest else []:
+    results, _missed = await asyncio.to_thread(_search_each, rest) if rest else ([], [])
+    for result in results:
         if not result.ambiguous:
             send(dispatcher, replies.kb_answer(result, replies.ANSWER_CHARS // 2))
             answered = result.passages[0].article_id
@@ -129,9 +134,9 @@ async def answer(
         return await _still_broken(dispatcher, tracker)
     questions = [] if picked or follow_up else split_questions(question)
     # Encoding the query is CPU work; keep the server's event loop free for other conversations.
-    results = await asyncio.to_thread(_search_each, questions) if len(questions) > 1 else []
+    results, missed = await asyncio.to_thread(_search_each, questions) if len(questions) > 1 else ([], [])
     if len(results) < 2:
-        results = [await asyncio.to_thread(_search, question, picked, topic, follow_up)]
+        results, missed = [await asyncio.to_thread(_search, question, picked, topic, follow_up)], []
     unhelpful = not results[0].confident or not results[0].passages
     # A reported problem gets the troubleshooting answer and then a person on offer; otherwise the escalation
     # triggers decide (frustration, the same question again, two misses in a row, an at-risk account).
@@ -143,6 +148,8 @@ async def answer(
     else:
         for reply in replies.kb_answers(results) if len(results) > 1 else [replies.kb_answer(results[0])]:
             send(dispatcher, reply)
+        if missed:  # the rest of a run-on message: say what was not answered rather than drop it
+            send(dispatcher, replies.kb_missed(missed))
         # A follow-up is most likely about the last answer.
         events.append(SlotSet(followups.TOPIC_SLOT, results[-1].passages[0].article_id))
     if offer is not None:

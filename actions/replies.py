@@ -85,6 +85,12 @@ def kb_answers(results: list[SearchResult]) -> list[Reply]:
     return [kb_answer(replace(result, ambiguous=False), limit) for result in results]
 
 
+def kb_missed(questions: list[str]) -> Reply:
+    """The questions of a run-on message nothing answered, named, so none is dropped without a word."""
+    quoted = " and ".join(f"“{q}”" for q in questions)
+    return Reply(text=f"I couldn't find an answer to {quoted}. Could you ask it another way?")
+
+
 def kb_not_sure(*, person_follows: bool) -> Reply:
     """Nothing confident found: say so rather than guess. A first miss asks the customer to put it another way;
     when an offer of a person follows (`actions/escalation.py`), it says only that it does not know."""

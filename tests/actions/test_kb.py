@@ -369,3 +369,19 @@ async def test_a_follow_up_with_another_article_close_behind_is_weighed_again_wi
     assert len(kb.questions) == 3
     [message] = dispatcher.messages
     assert message["custom"]["sources"][0]["url"].startswith(OTHER.url)
+
+
+async def test_a_run_on_question_nothing_answers_is_named_not_dropped(
+    make_tracker: TrackerFactory, stub_kb: StubInstaller
+) -> None:
+    stub_kb(_run_on)
+    dispatcher = CollectingDispatcher()
+    said = "how do i invite people? how do i make someone an admin? what is the warp drive setting"
+
+    await ActionAnswerFromKB().run(dispatcher, make_tracker(said), {})
+
+    *answers, missed = dispatcher.messages
+    assert len(answers) == 2
+    assert (
+        missed["text"] == "I couldn't find an answer to “what is the warp drive setting”. Could you ask it another way?"
+    )
