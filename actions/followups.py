@@ -25,7 +25,7 @@ _POINTS_BACK = re.compile(
 _TERSE = 2
 _WHOLE_QUESTION = re.compile(
     r"^\s*(how (do|can|should|would) (i|we|you)|how to|can (i|we|you)|could (i|we)|is there|are there|"
-    r"do you|does orbitly|where (do|can) (i|we)|what does|how much|is there|are there)\b",
+    r"do you|does orbitly|where (do|can) (i|we)|what does|how much)\b",
     re.IGNORECASE,
 )
 _SELF_CONTAINED = 5

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import replies, services
 from actions._dispatch import send
 from actions.customer import verified_customer_id
-from actions.escalation import session_events
+from actions.escalation import OFFER_SLOT, session_events
 from actions.settings import get_settings
 from keepwell import handoffs
 from keepwell.db import session_scope
@@ -58,7 +58,7 @@ class ActionHandoff(Action):
         await asyncio.to_thread(_record, tracker, customer_id)  # database I/O off the event loop
         send(dispatcher, replies.Reply(replies.HANDOFF_CONFIRMATION))
         # Paused, Rasa still logs what the customer writes but predicts nothing until the console resumes it.
-        return [SlotSet("handoff_offered", False), ConversationPaused()]
+        return [SlotSet(OFFER_SLOT, False), ConversationPaused()]
 
 
 class ActionAcknowledge(Action):
@@ -70,4 +70,4 @@ class ActionAcknowledge(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         dispatcher.utter_message(response="utter_acknowledged")
-        return [SlotSet("handoff_offered", False)]
+        return [SlotSet(OFFER_SLOT, False)]

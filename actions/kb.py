@@ -78,7 +78,7 @@ def _search_each(questions: list[str]) -> tuple[list[SearchResult], list[str]]:
     missed: list[str] = []
     for question in questions:
         result = kb.search(question)
-        best = result.passages[0] if result.confident and result.passages else None
+        best = result.best if result.confident else None
         if best is None:
             missed.append(question)
         elif all(best.article_id != r.passages[0].article_id for r in results):
@@ -94,8 +94,9 @@ async def answer_the_rest(dispatcher: CollectingDispatcher, text: str, covered: 
         covered: words of the questions the account answer already covered (plan, seats, renewal, ...): a question
             with one of them is not asked again of the help centre.
     """
-    rest = [q for q in split_questions(text) if not content_words(q) & covered]
-    if len(rest) == len(split_questions(text)):
+    questions = split_questions(text)
+    rest = [q for q in questions if not content_words(q) & covered]
+    if len(rest) == len(questions):
         rest = rest[1:]  # none names what the account answer covered: the first is the one it answered
     answered = None
     results, _missed = await asyncio.to_thread(_search_each, rest) if rest else ([], [])
@@ -137,7 +138,7 @@ async def answer(
     results, missed = await asyncio.to_thread(_search_each, questions) if len(questions) > 1 else ([], [])
     if len(results) < 2:
         results, missed = [await asyncio.to_thread(_search, question, picked, topic, follow_up)], []
-    unhelpful = not results[0].confident or not results[0].passages
+    unhelpful = not results[0].confident or results[0].best is None
     # A reported problem gets the troubleshooting answer and then a person on offer; otherwise the escalation
     # triggers decide (frustration, the same question again, two misses in a row, an at-risk account).
     offer, events = await offer_after_answer(
@@ -174,6 +175,6 @@ class ActionAnswerFromKB(Action):
         question = previous_question(tracker) if picked else (tracker.latest_message.get("text") or "").strip()
         if not question:
             send(dispatcher, replies.kb_answer_empty())
-            return [SlotSet("handoff_offered", False)]
+            return [SlotSet(OFFER_SLOT, False)]
         reported = (tracker.latest_message.get("intent") or {}).get("name") == "report_problem"
         return await answer(dispatcher, tracker, question, picked=picked, reported=reported)

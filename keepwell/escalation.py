@@ -91,13 +91,14 @@ _FAILS = re.compile(
 )
 # A question about the feature ("will it still show up?") is a follow-up to answer, not a report that it fails.
 _ASKS = re.compile(r"^\s*(does|do|did|will|would|is|are|can|could|should|when|how|what|where|why)\b", re.I)
+_NEGATION = re.compile(r"\b(not|\w+n't)\b", re.I)
 
 
 def only_says_it_still_fails(text: str) -> bool:
     """Whether a message only says the problem is still there ("still not working", "didn't help", "same issue"),
     with no new detail to search with."""
     text = plain_quotes(text)
-    if _ASKS.match(text) and not re.search(r"\b(not|\w+n't)\b", text, re.I):
+    if _ASKS.match(text) and not _NEGATION.search(text):
         return False
     return bool(_FAILS.search(text)) and not (content_words(text) - _STILL_WRONG)
 
