@@ -2,6 +2,8 @@
 "still not working") is read with the conversation's topic (the last article answered from), not as a fresh guess."""
 
 import re
+from collections.abc import Iterable
+from typing import Any
 
 from keepwell.text import content_words
 
@@ -18,7 +20,9 @@ _LEADS_ON = re.compile(
 )
 # "there" points back ("can I do it there?") unless it only says something exists ("is there a mobile app?").
 _POINTS_BACK = re.compile(
-    r"\b(it|its|that|this( one)?|those|these|they|them|their|(?<!is )(?<!are )there|the same)\b", re.IGNORECASE
+    r"\b(it|its|that|this( one)?|those|these|they|them|their|(?<!is )(?<!are )there|the same)\b"
+    r"|\bthen\W*$",  # "what happens to our integrations then?": in that case
+    re.IGNORECASE,
 )
 # A message with this many topic words or fewer says too little to stand on its own, unless it is a whole question
 # ("how do I export my data?", "can I connect Slack?").
@@ -58,12 +62,29 @@ def topic_words(article_id: str) -> str:
     return article_id.rsplit("/", 1)[-1].replace("-", " ")
 
 
-def in_context(question: str, article_id: str) -> str:
-    """The question with the topic it leans on, for a search that needs both."""
-    return f"{question} ({topic_words(article_id)})"
+def in_context(question: str, article_id: str, asked_before: str = "") -> str:
+    """The question with the topic it leans on, for a search that needs both: the question asked before it (its
+    words name what "it" and "then" point to: "how do i downgrade" + "what happens to salesforce then") and the
+    topic's article."""
+    return " ".join(filter(None, [asked_before, question, f"({topic_words(article_id)})"]))
 
 
 def article_of(url: str) -> str | None:
     """The article id of a help-centre link ("/help/billing/add-ons#seats" -> "billing/add-ons"), else None."""
     parts = url.split("#", 1)[0].strip("/").split("/")
     return f"{parts[1]}/{parts[2]}" if len(parts) == 3 and parts[0] == "help" else None
+
+
+def question_behind(events: Iterable[dict[str, Any]], article_id: str) -> str:
+    """What the customer asked that the last answer from `article_id` answered ("how do i downgrade to starter"),
+    or "" when no answer in `events` cites it. A button's payload is skipped for the words typed before it."""
+    cited = False
+    for event in reversed(list(events)):
+        if not cited:
+            sources = ((event.get("data") or {}).get("custom") or {}).get("sources") or []
+            cited = event.get("event") == "bot" and any(article_of(s.get("url", "")) == article_id for s in sources)
+            continue
+        text = (event.get("text") or "").strip() if event.get("event") == "user" else ""
+        if text and not text.startswith("/"):
+            return text
+    return ""

@@ -33,12 +33,18 @@ FOLLOW_UP_MARGIN = 0.08
 
 
 def _search(
-    question: str, article_id: str | None = None, topic: str | None = None, follow_up: bool = False
+    question: str,
+    article_id: str | None = None,
+    topic: str | None = None,
+    follow_up: bool = False,
+    asked_before: str = "",
 ) -> SearchResult:
     """Search the knowledge base; a follow-up is resolved against its topic's article first.
 
-    A follow-up stays in the topic's article when, read with the topic's words ("can it create tasks too (slack)"),
-    that article still ranks first; or when the question alone finds an answer there about as good as anywhere.
+    A follow-up stays in the topic's article when, read with the question the topic answered and the topic's words
+    ("how do i connect slack can it create tasks too (slack)"), that article still ranks first (its section then
+    chosen without the earlier question, which would pull back to the section already given); or when the question
+    alone finds an answer there about as good as anywhere.
     Otherwise it is a new question ("ok and when does it renew" after the plans), answered afresh. A question that
     does not look like a follow-up but finds nothing on its own is tried once more with the topic's words.
     """
@@ -52,9 +58,10 @@ def _search(
         in_context = kb.search(followups.in_context(question, topic))
         on_topic = in_context.confident and in_context.passages[0].article_id == topic
         return in_context if on_topic else fresh
-    in_context = kb.search(followups.in_context(question, topic))
+    in_context = kb.search(followups.in_context(question, topic, asked_before))
     if _clearly_on(in_context, topic):
-        return in_context
+        # The words asked before chose the article; the section is the one this question asks about.
+        return kb.search(followups.in_context(question, topic), None, topic) if asked_before else in_context
     vector = kb.encode_query(question)  # encoded once for both searches below
     inside = kb.search(question, None, topic, vector=vector)
     fresh = kb.search(question, vector=vector)
@@ -137,7 +144,8 @@ async def answer(
     # Encoding the query is CPU work; keep the server's event loop free for other conversations.
     results, missed = await asyncio.to_thread(_search_each, questions) if len(questions) > 1 else ([], [])
     if len(results) < 2:
-        results, missed = [await asyncio.to_thread(_search, question, picked, topic, follow_up)], []
+        before = followups.question_behind(tracker.events, topic) if follow_up and topic else ""
+        results, missed = [await asyncio.to_thread(_search, question, picked, topic, follow_up, before)], []
     unhelpful = not results[0].confident or results[0].best is None
     # A reported problem gets the troubleshooting answer and then a person on offer; otherwise the escalation
     # triggers decide (frustration, the same question again, two misses in a row, an at-risk account).

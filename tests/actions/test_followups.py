@@ -2,7 +2,7 @@
 
 import pytest
 
-from actions.followups import article_of, asks_why, in_context, is_follow_up
+from actions.followups import article_of, asks_why, in_context, is_follow_up, question_behind
 
 
 @pytest.mark.parametrize(
@@ -43,3 +43,43 @@ def test_a_help_link_names_its_article() -> None:
 )  # fmt: skip
 def test_asking_for_the_reason_is_told_apart(text: str, expected: bool) -> None:
     assert asks_why(text) is expected
+
+
+def test_the_question_asked_before_comes_first() -> None:
+    assert in_context("what happens to salesforce then", "billing/upgrade-or-downgrade", "how do i downgrade") == (
+        "how do i downgrade what happens to salesforce then (upgrade or downgrade)"
+    )
+
+
+def _bot(*urls: str) -> dict:
+    return {"event": "bot", "text": "…", "data": {"custom": {"sources": [{"title": "t", "url": u} for u in urls]}}}
+
+
+def test_the_question_behind_a_topic_is_the_one_its_answer_answered() -> None:
+    events = [
+        {"event": "user", "text": "hi there"},
+        _bot(),
+        {"event": "user", "text": "how do i downgrade to starter"},
+        {"event": "action", "name": "action_answer_from_kb"},
+        _bot("/help/billing/upgrade-or-downgrade#downgrade"),
+        {"event": "user", "text": "thanks"},
+        _bot(),
+        {"event": "user", "text": "what happens to salesforce then"},
+    ]
+    assert question_behind(events, "billing/upgrade-or-downgrade") == "how do i downgrade to starter"
+    assert question_behind(events, "billing/refunds") == ""  # no answer cites it
+
+
+def test_a_picked_button_points_to_the_words_typed_before_it() -> None:
+    events = [
+        {"event": "user", "text": "how do i give someone admin"},
+        {"event": "user", "text": '/ask_faq{"article_id": "admin-security/roles-and-permissions"}'},
+        _bot("/help/admin-security/roles-and-permissions#change-a-role"),
+        {"event": "user", "text": "and for guests?"},
+    ]
+    assert question_behind(events, "admin-security/roles-and-permissions") == "how do i give someone admin"
+
+
+@pytest.mark.parametrize("text", ["what happens to our salesforce integration then", "and billing then?"])
+def test_a_closing_then_leans_on_what_came_before(text: str) -> None:
+    assert is_follow_up(text)

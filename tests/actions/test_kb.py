@@ -250,6 +250,27 @@ async def test_a_follow_up_is_answered_from_the_conversation_topic(
     assert message["custom"]["sources"][0]["url"].endswith("#send-invitations")
 
 
+async def test_a_follow_up_is_read_with_the_question_its_topic_answered(
+    make_tracker: TrackerFactory, stub_kb: StubInstaller
+) -> None:
+    kb = stub_kb(_topical)
+    tracker = make_tracker("and what if it expired?", "nlu_fallback", slots={"topic_article": PASSAGE.article_id})
+    answered = {"event": "bot", "text": "…", "data": {"custom": {"sources": [{"url": PASSAGE.section_url}]}}}
+    tracker.events[-1:-1] = [{"event": "user", "text": "how do i add people"}, answered]
+    dispatcher = CollectingDispatcher()
+
+    await ActionAnswerFromKB().run(dispatcher, tracker, {})
+
+    # The earlier question says what "it" is and chooses the article; the section is the one this question asks
+    # about, chosen inside the article without the earlier words.
+    assert kb.questions == [
+        "how do i add people and what if it expired? (invite teammates)",
+        "and what if it expired? (invite teammates)",
+    ]
+    assert kb.picked == [None, PASSAGE.article_id]
+    assert len(dispatcher.messages) == 1
+
+
 async def test_still_not_working_after_an_answer_is_met_with_a_person_not_the_same_article(
     make_tracker: TrackerFactory, stub_kb: StubInstaller
 ) -> None:
