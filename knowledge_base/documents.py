@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 # Part of the content hash: bump it whenever chunking or passage text changes, so stored indexes get rebuilt.
-CHUNKING_VERSION = 2  # 2: section anchors, sentence rows
+CHUNKING_VERSION = 3  # 2: section anchors, sentence rows; 3: table rows read with their headings
 MAX_CHUNK_CHARS = 1200
 # Sentence rows shorter than this ("Confirm.", a table rule) say too little to point at a section.
 MIN_SENTENCE_CHARS = 12
@@ -20,6 +20,8 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
 # are allowed, as CommonMark (and so the help page) allows them.
 _SECTION_HEADING = re.compile(r"^ {0,3}##[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
 _FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)")
+_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+_TABLE_RULE = re.compile(r"^\s*\|[\s:|-]+\|\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _EMPHASIS = re.compile(r"(\*\*|__|`)")
@@ -198,10 +200,35 @@ def sentence_rows(chunk: Chunk) -> list[Chunk]:
     section closely, so sections are compared by their best sentence. Ids are "<chunk id>.<n>".
     """
     units = []
-    for line in _plain(chunk.text).split("\n"):
+    for line in _table_rows(_plain(chunk.text).split("\n")):
         line = line.strip(" \t-*|>")
         units.extend(s for s in _SENTENCE_END.split(line) if len(s) >= MIN_SENTENCE_CHARS)
     return [replace(chunk, id=f"{chunk.id}.{n}", sentence=unit) for n, unit in enumerate(units)]
+
+
+def _table_rows(lines: list[str]) -> list[str]:
+    """The lines with each Markdown table row read out with its column headings ("Growth | $24 per seat" under
+    "Plan | Monthly billing" -> "Growth: Monthly billing $24 per seat"): a bare row of cells says what a price is for
+    only through the header, which its own row would not carry. The header and rule lines are dropped."""
+    out: list[str] = []
+    header: list[str] = []
+    for line in lines:
+        if not _TABLE_ROW.match(line):
+            header = []
+            out.append(line)
+        elif _TABLE_RULE.match(line):
+            continue
+        elif not header:
+            header = _cells(line)
+        else:
+            first, *rest = _cells(line)
+            pairs = [f"{name} {cell}" for name, cell in zip(header[1:], rest, strict=False) if cell]
+            out.append(f"{first}: {'; '.join(pairs)}" if pairs else first)
+    return out
+
+
+def _cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
 
 
 def parent_id(row: Chunk) -> str:

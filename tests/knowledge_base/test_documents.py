@@ -249,3 +249,17 @@ def test_sentence_rows_hold_one_sentence_or_list_item_each() -> None:
     assert all((row.text, row.anchor, row.section) == (chunk.text, chunk.anchor, chunk.section) for row in rows)
     assert {parent_id(row) for row in rows} == {parent_id(chunk)} == {chunk.id}
     assert passage_text(rows[1]) == "Use boards — Invite: Click Invite."
+
+
+def test_a_table_row_is_read_with_its_column_headings() -> None:
+    body = (
+        "## Prices\n| Plan | Monthly | Annual |\n| --- | :---: | --- |\n"
+        "| **Growth** | $24 per seat | $19.20 per seat |\n| Enterprise | Custom quote | |\nPrices exclude VAT."
+    )
+    [chunk] = chunk_article(_article(body))
+
+    assert [row.sentence for row in sentence_rows(chunk)] == [
+        "Growth: Monthly $24 per seat; Annual $19.20 per seat",  # the header and the rule are not rows of their own
+        "Enterprise: Monthly Custom quote",  # an empty cell says nothing
+        "Prices exclude VAT.",
+    ]
