@@ -95,7 +95,7 @@ def usage_history(session: Session, customer_id: str) -> list[Usage]:
 
 
 def _latest_by_customer(snapshots: Iterable[UsageSnapshot]) -> dict[str, UsageSnapshot]:
-    # Two rows may share a period_end (a re-import); the later insert wins, as in get_account.
+    # One row per account and period since migration 0003; the id only keeps the order total, as in get_account.
     latest: dict[str, UsageSnapshot] = {}
     for snapshot in snapshots:
         current = latest.get(snapshot.customer_id)

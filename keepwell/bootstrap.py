@@ -27,6 +27,10 @@ def prepare(settings: CoreSettings) -> Prepared:
         with session_scope(engine) as session:
             seeded = demo_data.seed(session)
             _seed_demo_staff(session)
+            if seeded:
+                demo_csm = staff.get_by_email(session, DEMO_CSM[0])
+                if demo_csm is not None:
+                    demo_data.assign_owner(session, demo_csm.id)
     return Prepared(customers_seeded=seeded)
 
 

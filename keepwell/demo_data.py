@@ -1,4 +1,5 @@
-"""Demo data: fictional customer accounts of the demo product (Orbitly) with six months of usage each.
+"""Demo data: fictional customer accounts of the demo product (Orbitly) with six months of usage each, and their
+customer-success records (`keepwell.demo_records`: subscriptions, contacts, survey answers, onboarding).
 
 Everything is generated from `random.Random(seed)` and a reference date, so the same arguments always give the same
 rows. Each account is given a target health band first (about 40% green, 35% yellow, 25% red) and a trend
@@ -10,10 +11,10 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from keepwell import health
+from keepwell import demo_records, health
 from keepwell.accounts import Account, Usage
 from keepwell.models import Customer, UsageSnapshot
 
@@ -107,10 +108,20 @@ def seed(session: Session, *, customers: int = 64, seed: int = 7, today: date | 
     combos = _combinations(rng, customers)
     bands = _target_bands(rng, customers)
     names = _names(rng, customers)
+    created: list[Customer] = []
     for index, ((plan, size, stage), band, name) in enumerate(zip(combos, bands, names, strict=True), start=1):
-        session.add(_customer(rng, f"cus_{index:03d}", name, plan, size, stage, band, today))
+        created.append(_customer(rng, f"cus_{index:03d}", name, plan, size, stage, band, today))
+    session.add_all(created)
     session.flush()
+    target_bands = {customer.id: band for customer, band in zip(created, bands, strict=True)}
+    demo_records.seed(session, created, target_bands, seed=seed, today=today, starter_seat_price=SEAT_PRICES["starter"])
     return customers
+
+
+def assign_owner(session: Session, csm_id: int) -> int:
+    """Make `csm_id` the owner CSM of every account without one; returns how many were assigned."""
+    result = session.execute(update(Customer).where(Customer.owner_csm_id.is_(None)).values(owner_csm_id=csm_id))
+    return result.rowcount  # type: ignore[attr-defined, no-any-return]
 
 
 def seat_range(plan: str, size: str) -> tuple[int, int]:

@@ -47,6 +47,14 @@ class CoreSettings(BaseSettings):
     kb_ambiguity_margin: float = Field(default=0.03, ge=0.0, le=1.0)
     help_base_url: str = "/help"
 
+    # What the KPIs cannot read from the data (`python -m keepwell kpis`); a KPI that needs one unset says so.
+    # Gross margin as a fraction (0.8 is 80 %), for LTV = ARPA x margin / churn.
+    kpi_gross_margin: float | None = Field(default=None, ge=0.0, le=1.0)
+    # What winning one new customer costs (sales and marketing spend / customers won), in USD.
+    kpi_acquisition_cost: float | None = Field(default=None, ge=0.0)
+    # What keeping customers costs a month across the whole book (customer-success salaries, tools, programmes), USD.
+    kpi_retention_spend: float | None = Field(default=None, ge=0.0)
+
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> "CoreSettings":
         if self.demo_mode:

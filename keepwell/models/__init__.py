@@ -5,20 +5,33 @@ Alembic (`keepwell/migrations`) owns the schema: a change here comes with a migr
 
 from keepwell.models.base import Base, as_utc, utcnow
 from keepwell.models.conversations import Conversation, ConversationFlag, Feedback, Handoff, Message
-from keepwell.models.customers import Customer, UsageSnapshot
+from keepwell.models.customers import Contact, Customer, UsageSnapshot
+from keepwell.models.offers import OfferEvent
 from keepwell.models.staff import AuditEvent, ConsoleSession, CSMUser
+from keepwell.models.subscriptions import Subscription
+from keepwell.models.success import ChurnSignal, CSMTask, HealthSnapshot, OnboardingStep
+from keepwell.models.voice import SupportTicket, SurveyAnswer
 
 __all__ = [
     "AuditEvent",
     "Base",
+    "CSMTask",
     "CSMUser",
+    "ChurnSignal",
     "ConsoleSession",
+    "Contact",
     "Conversation",
     "ConversationFlag",
     "Customer",
     "Feedback",
     "Handoff",
+    "HealthSnapshot",
     "Message",
+    "OfferEvent",
+    "OnboardingStep",
+    "Subscription",
+    "SupportTicket",
+    "SurveyAnswer",
     "UsageSnapshot",
     "as_utc",
     "utcnow",

@@ -74,10 +74,11 @@ def test_list_accounts_orders_by_id_with_each_latest_usage(session: Session, add
 
 
 def test_list_accounts_agrees_with_get_account(session: Session, add_customer: AddCustomer) -> None:
-    # Two snapshots for one period (a re-import): both readers pick the later row.
+    # The latest period was recorded first (a late import of an older period): both readers pick the latest period.
+    # A second row for the same period cannot exist (a unique key since migration 0003).
     add_customer(
         "cus_001",
-        usage=[{"period_end": date(2025, 6, 1), "logins": 1}, {"period_end": date(2025, 6, 1), "logins": 2}],
+        usage=[{"period_end": date(2025, 6, 1), "logins": 2}, {"period_end": date(2025, 5, 1), "logins": 1}],
     )
 
     [listed] = list_accounts(session)

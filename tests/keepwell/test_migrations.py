@@ -129,7 +129,7 @@ def _read_v0_1(engine: Engine) -> dict[str, list[dict[str, Any]]]:
 
 
 def _constraint_names(engine: Engine) -> dict[str, tuple[Any, ...]]:
-    """Each table's primary key, foreign key, unique constraint and index names, as the database reports them."""
+    """Each table's primary key, foreign key, unique constraint, index and check names, as the database reports them."""
     inspector = inspect(engine)
     return {
         table: (
@@ -137,6 +137,7 @@ def _constraint_names(engine: Engine) -> dict[str, tuple[Any, ...]]:
             sorted(fk["name"] for fk in inspector.get_foreign_keys(table)),
             sorted(uq["name"] for uq in inspector.get_unique_constraints(table)),
             sorted(ix["name"] for ix in inspector.get_indexes(table) if not ix.get("duplicates_constraint")),
+            sorted(ck["name"] for ck in inspector.get_check_constraints(table)),
         )
         for table in inspector.get_table_names()
         if table != "alembic_version"
