@@ -4,7 +4,7 @@ questions, each ranking lever switched off in turn on the same index, and a BM25
 import re
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,9 +20,11 @@ from .report import BenchmarkResult, Row
 from .retrieval import time_queries
 
 KB_SYSTEM = (
-    "Keepwell knowledge base (MiniLM + FAISS; a section scores its best sentence + 0.15 × BM25, articles by best "
-    "section, lead margin 0.20, misspellings corrected)"
+    "Keepwell knowledge base (MiniLM + FAISS; a section scores its best sentence or author's question + 0.15 × BM25, "
+    "articles by best section, lead margin 0.20, misspellings corrected)"
 )
+# The articles' `questions:` left out: a second index, built without them, searched with the shipped weights.
+NO_QUESTIONS = "Lever off: no section questions (index built without them)"
 # Each lever switched off alone on the same index, then the engines before: (row name, weights, spelling).
 LEVERS: tuple[tuple[str, Weights, bool], ...] = (
     ("Lever off: no spelling correction", Weights(), False),
@@ -77,10 +79,17 @@ def run_kb_benchmark(
     kb = KnowledgeBase(embedder, index_dir=work_dir / "kb-index", content_dir=content_dir, min_score=min_score)
     print(f"Knowledge base: {len(articles)} articles, {len(labelled)} labelled questions", flush=True)
     build = kb.build(force=True, progress=True)
+    plain = KnowledgeBase(
+        embedder, index_dir=work_dir / "kb-index-no-questions", content_dir=content_dir, min_score=min_score,
+        questions=False,
+    )  # fmt: skip
+    plain.build(force=True, progress=True)
     questions = [item.question for item in labelled]
     gold = [item.article for item in labelled]
-    latencies = time_queries(questions, kb.search)  # the production call: top_k articles
+    # The production call (top_k articles), the engine without section questions timed alternately beside it.
+    latencies, plain_latencies = time_alternately(questions, kb.search, plain.search)
     encode_ms, rank_ms = split_timings(kb, questions)
+    plain_rank_ms = split_timings(plain, questions)[1]
     rankings, confident, asked, answers = [], 0, 0, []
     for question in tqdm(questions, desc="Ranking all articles", unit="question"):
         result = kb.search(question, k=len(articles))
@@ -95,11 +104,13 @@ def run_kb_benchmark(
         ("even-numbered questions (held out)", range(1, len(labelled), 2)),
     )
 
-    def rows_of(name: str, tops: list[tuple[str, str] | None], extra: dict[str, float], split: bool) -> list[Row]:
+    def rows_of(
+        name: str, tops: list[tuple[str, str] | None], extra: dict[str, float], split: bool, engine: KnowledgeBase = kb
+    ) -> list[Row]:
         """One configuration's row (with misspelt top-1 and `extra` values), and with `split` one per half."""
         values = {"top1": _article_top1(tops, gold), "section_top1": section_top1(tops, wanted), **extra}
         if typos:
-            values["typo_top1"] = _article_top1(top_sections(kb, typos), [item.article for item in typos])
+            values["typo_top1"] = _article_top1(top_sections(engine, typos), [item.article for item in typos])
         rows = [Row(name, "this run", values)]
         for label, half in halves if split else ():
             picked = [tops[i] for i in half]
@@ -115,6 +126,12 @@ def run_kb_benchmark(
         "unanswerable_refused": 100 * sum(refused) / len(refused), "train_seconds": build.seconds,
         "latency_p50_ms": p50, "latency_p95_ms": p95,
     }, split=True)  # fmt: skip
+    plain_p50, plain_p95 = latency_summary(plain_latencies)
+    plain_refused = [not plain.search(question, k=1).confident for question in unanswerable]
+    rows += rows_of(NO_QUESTIONS, top_sections(plain, labelled), {
+        "unanswerable_refused": 100 * sum(plain_refused) / len(plain_refused),
+        "latency_p50_ms": plain_p50, "latency_p95_ms": plain_p95,
+    }, split=True, engine=plain)  # fmt: skip
     shipped = (kb.weights, kb.spelling)
     for name, weights, spelling in LEVERS:
         kb.weights, kb.spelling = weights, spelling
@@ -145,25 +162,34 @@ def run_kb_benchmark(
         }),
     ]  # fmt: skip
     sectioned = sum(gold is not None for gold in wanted)
+    written = sum(len(section_questions) for article in articles for _, section_questions in article.questions)
+    index_rows, plain_rows = kb.stats()["chunks"], plain.stats()["chunks"]  # every row: chunks, sentences, questions
     weights = kb.weights
     setup = [
         f"Questions: {len(labelled)} labelled (`{labelled_path.name}`, one right article each, {sectioned} with the "
         f"right section too), {len(typos)} misspelt ({typo_path.name if typo_path else 'none'}) and "
         f"{len(unanswerable)} unanswerable (`{unanswerable_path.name}`); {len(articles)} articles in "
-        f"`{content_dir.name}/`, {build.chunks} chunks.",
+        f"`{content_dir.name}/`, {build.chunks} chunks, and {written} questions the articles' authors say a section "
+        "answers (front matter `questions:`).",
         f"Knowledge base: `knowledge_base.KnowledgeBase` with `{embedder.name}` and FAISS, index rebuilt for this "
         "run (Train s). Ranking: every article by its best section; MRR counts a miss as 0.",
         "Section top-1 %: the top answer is the right article and the right section (its `##` heading, or the lead), "
-        f"over the {sectioned} questions labelled with a section. A section scores its best-matching sentence row's "
-        f"cosine plus {weights.lexical:.2f} × its chunk's BM25 score (scaled so the query's best chunk scores 1); "
+        f"over the {sectioned} questions labelled with a section. A section scores its best-matching row's cosine "
+        "(one of its sentences or of its author's questions, each embedded under the title and heading) plus "
+        f"{weights.lexical:.2f} × its chunk's BM25 score (over its text and its questions, scaled so the query's "
+        "best chunk scores 1); "
         f"the lead answers only if it wins by {weights.lead_margin:.2f} (`knowledge_base.ranking`). Query words the "
         "help centre and the model's vocabulary do not know are corrected to the closest help-centre word "
         "(`knowledge_base.spelling`).",
-        "Halves: the lexical weight and the lead margin were chosen on the odd-numbered labelled questions (1st, "
-        "3rd, ...); the even-numbered ones are held out. The misspelt questions were written by hand and never "
-        "used to choose anything.",
-        "Lever rows: each part switched off alone on the same index; the before rows are the engines before "
-        "issue 8 and before section answers.",
+        "Halves: the lexical weight and the lead margin, and how section questions count (like sentences, their "
+        "words in BM25), were chosen on the odd-numbered labelled questions (1st, 3rd, ...); the even-numbered ones "
+        "are held out. The section questions were written from the articles alone, without reading any labelled, "
+        "misspelt or unanswerable question. The misspelt questions were written by hand and never used to choose "
+        "anything.",
+        "Lever rows: first the section questions left out (a second index built without them, everything else as "
+        "shipped, latency measured in the same run); then each other part switched off alone on the shipped "
+        "index; the before rows are the engines before issue 8 and before section answers, both with the section "
+        "questions.",
         f"Unanswerable refused %: share of unanswerable questions whose best score (the article's best whole-chunk "
         f"cosine) is below the settings' kb_min_score {min_score:.2f}; on the labelled questions it answered "
         f"confidently {100 * confident / len(questions):.1f}% of the time and asked which article was meant "
@@ -172,8 +198,10 @@ def run_kb_benchmark(
         "stemming or stop words; an article scores its best chunk, which is its section. It has no calibrated "
         "threshold, so no refusals.",
         f"Hybrid: reciprocal rank fusion (k={RRF_K}, Cormack et al. 2009) of the two article rankings above.",
-        f"Latency: each labelled question searched alone, as the bot does (knowledge base: top_k articles). Median "
-        f"split: encoding the query {encode_ms:.1f} ms, everything else (spelling, BM25, ranking) {rank_ms:.2f} ms.",
+        f"Latency: each labelled question searched alone, as the bot does (knowledge base: top_k articles), the "
+        "index without section questions alternately with the shipped one. Median split: encoding the query "
+        f"{encode_ms:.1f} ms, everything else (spelling, BM25, ranking over {index_rows} rows) "
+        f"{rank_ms:.2f} ms; without section questions {plain_rank_ms:.2f} ms over {plain_rows} rows.",
     ]
     return BenchmarkResult(
         dataset="keepwell",
@@ -182,6 +210,20 @@ def run_kb_benchmark(
         rows=rows,
         setup=setup,
     )
+
+
+def time_alternately(
+    queries: Sequence[str], first: Callable[[str], object], second: Callable[[str], object]
+) -> tuple[list[float], list[float]]:
+    """Milliseconds each of two engines takes per query alone, alternating query by query so both see the same
+    machine load (other jobs share it)."""
+    timings: tuple[list[float], list[float]] = ([], [])
+    for query in tqdm(queries, desc="Timing queries one at a time, two engines", unit="query"):
+        for answer, spent in zip((first, second), timings, strict=True):
+            started = time.perf_counter()
+            answer(query)
+            spent.append((time.perf_counter() - started) * 1000)
+    return timings
 
 
 def split_timings(kb: KnowledgeBase, questions: Sequence[str]) -> tuple[float, float]:

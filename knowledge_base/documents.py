@@ -9,8 +9,10 @@ from pathlib import Path
 
 import yaml
 
+from .questions import LEAD, SectionQuestions, parse_questions
+
 # Part of the content hash: bump it whenever chunking or passage text changes, so stored indexes get rebuilt.
-CHUNKING_VERSION = 3  # 2: section anchors, sentence rows; 3: table rows read with their headings
+CHUNKING_VERSION = 4  # 2: section anchors, sentence rows; 3: question rows; 4: table rows with their headings
 MAX_CHUNK_CHARS = 1200
 # Sentence rows shorter than this ("Confirm.", a table rule) say too little to point at a section.
 MIN_SENTENCE_CHARS = 12
@@ -36,7 +38,11 @@ class ArticleError(ValueError):
 
 @dataclass(frozen=True)
 class Article:
-    """One help-centre article. `id` is "<category>/<slug>"; `body` is the Markdown after the front matter."""
+    """One help-centre article. `id` is "<category>/<slug>"; `body` is the Markdown after the front matter.
+
+    `questions` pairs a section (its `##` heading, or "lead") with questions customers ask that it answers
+    (`questions.parse_questions`).
+    """
 
     id: str
     title: str
@@ -44,6 +50,7 @@ class Article:
     category: str
     url: str
     body: str
+    questions: SectionQuestions = ()
 
 
 @dataclass(frozen=True)
@@ -52,7 +59,8 @@ class Chunk:
 
     `section` is the `##` heading (the article title for the lead); `anchor` is the id of that heading on the help
     page ("" for the lead, which has no heading of its own). A sentence row (see `sentence_rows`) is a copy of its
-    chunk that embeds only `sentence`, one sentence or list item of `text`.
+    chunk that embeds only `sentence`, one sentence or list item of `text`; a question row (`question_rows`) embeds
+    in `sentence` a question the author says the section answers, and has `question` set.
     """
 
     id: str
@@ -63,6 +71,7 @@ class Chunk:
     text: str
     anchor: str = ""
     sentence: str = ""
+    question: bool = False
 
     @property
     def section_url(self) -> str:
@@ -84,7 +93,8 @@ def load_articles(content_dir: Path, base_url: str = "/help") -> list[Article]:
 
     Raises:
         FileNotFoundError: `content_dir` does not exist.
-        ArticleError: a file has no or malformed front matter, no title, or no body.
+        ArticleError: a file has no or malformed front matter, no title, no body, or `questions` naming a section
+            it does not have.
     """
     content_dir = Path(content_dir)
     if not content_dir.is_dir():
@@ -119,6 +129,13 @@ def _load_article(path: Path, url_prefix: str) -> Article:
     body = text[match.end() :].strip()
     if not body:
         raise ArticleError(f"{path}: article has no body")
+    lead, sections = _split_sections(body)
+    try:
+        questions = parse_questions(
+            meta.get("questions"), [heading for heading, text in sections if text], bool(lead or summary.strip())
+        )
+    except ValueError as error:
+        raise ArticleError(f"{path}: {error}") from error
     category, slug = path.parent.name, path.stem
     return Article(
         id=f"{category}/{slug}",
@@ -127,6 +144,7 @@ def _load_article(path: Path, url_prefix: str) -> Article:
         category=category,
         url=f"{url_prefix}/{category}/{slug}",
         body=body,
+        questions=questions,
     )
 
 
@@ -231,8 +249,27 @@ def _cells(line: str) -> list[str]:
     return [cell.strip() for cell in line.strip().strip("|").split("|")]
 
 
+def question_rows(article: Article, chunks: list[Chunk]) -> list[Chunk]:
+    """One row per question the author wrote for a section, belonging to the section's first chunk.
+
+    A question row ranks exactly like a sentence row, embedded under the title and heading as they are: the bare
+    question, or a weight of its own, ranked sections worse (benchmarks/README.md). Ids are "<chunk id>.q<n>".
+    """
+    first: dict[str, Chunk] = {}
+    for chunk in chunks:
+        first.setdefault(chunk.section if chunk.anchor else LEAD, chunk)
+    rows = []
+    for section, questions in article.questions:
+        chunk = first[section]
+        rows.extend(
+            replace(chunk, id=f"{chunk.id}.q{n}", sentence=question, question=True)
+            for n, question in enumerate(questions)
+        )
+    return rows
+
+
 def parent_id(row: Chunk) -> str:
-    """The id of the chunk a row belongs to: a sentence row's chunk, or the chunk itself."""
+    """The id of the chunk a row belongs to: a sentence or question row's chunk, or the chunk itself."""
     return row.id.rsplit(".", 1)[0] if row.sentence else row.id
 
 

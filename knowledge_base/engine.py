@@ -4,7 +4,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,12 +12,15 @@ from typing import Any
 import numpy as np
 
 from .documents import (
+    Article,
     ArticleError,
     Chunk,
     chunk_article,
     content_hash,
     load_articles,
+    parent_id,
     passage_text,
+    question_rows,
     section_url,
     sentence_rows,
 )
@@ -123,6 +126,7 @@ class KnowledgeBase:
         index_factory: Callable[[int], VectorIndex] = FaissIndex,
         weights: Weights | None = None,
         spelling: bool = True,
+        questions: bool = True,
     ) -> None:
         if top_k < 1:
             raise ValueError("top_k must be at least 1")
@@ -137,6 +141,8 @@ class KnowledgeBase:
         # as attributes so benchmarks can measure each lever on one index.
         self.weights = weights or Weights()
         self.spelling = spelling
+        # Whether the articles' `questions:` are indexed; off, the index is built as if no article had any.
+        self.questions = questions
         self._index_factory = index_factory
         self._loaded: _Searchable | None = None
         self._build_lock = threading.Lock()
@@ -225,7 +231,7 @@ class KnowledgeBase:
     def _build(self, force: bool, progress: bool) -> BuildReport:
         """`build` without the lock; the caller holds it."""
         started = time.perf_counter()
-        articles = load_articles(self.content_dir, self.base_url)
+        articles = self._articles()
         if not articles:
             raise ArticleError(f"no articles in {self.content_dir} (expected <category>/<slug>.md files)")
         digest = content_hash(articles)
@@ -244,8 +250,10 @@ class KnowledgeBase:
                     return BuildReport(False, stored.manifest.article_count, chunks, seconds)
                 reason = "content changed"
         logger.info("Building the knowledge-base index in %s: %s", self.index_dir, reason)
-        chunks = [chunk for article in articles for chunk in chunk_article(article)]
-        rows = [*chunks, *(row for chunk in chunks for row in sentence_rows(chunk))]
+        chunked = [(article, chunk_article(article)) for article in articles]
+        chunks = [chunk for _, article_chunks in chunked for chunk in article_chunks]
+        questions = [row for article, article_chunks in chunked for row in question_rows(article, article_chunks)]
+        rows = [*chunks, *(row for chunk in chunks for row in sentence_rows(chunk)), *questions]
         stored = self._encode(rows, len(articles), digest, progress)
         save_index(self.index_dir, stored.manifest, stored.chunks, stored.index)
         self._loaded = self._searchable(stored)
@@ -278,9 +286,7 @@ class KnowledgeBase:
                 model_matches=manifest.model == self.embedder.name,
             )
             try:
-                info["content_up_to_date"] = content_hash(load_articles(self.content_dir, self.base_url)) == (
-                    manifest.content_hash
-                )
+                info["content_up_to_date"] = content_hash(self._articles()) == manifest.content_hash
             except (OSError, ArticleError) as error:
                 info["content_up_to_date"] = False
                 info["content_error"] = str(error)
@@ -306,10 +312,23 @@ class KnowledgeBase:
             passages.append(Passage(c.article_id, c.title, c.section, c.url, c.text, choice.score, c.anchor))
         return passages
 
+    def _articles(self) -> list[Article]:
+        """The articles, without their questions when `questions` is off (so the content hash differs too)."""
+        articles = load_articles(self.content_dir, self.base_url)
+        return articles if self.questions else [replace(article, questions=()) for article in articles]
+
     def _searchable(self, stored: StoredIndex) -> _Searchable:
-        """The loaded index with its row layout, lexical index and speller, all from the stored rows."""
+        """The loaded index with its row layout, lexical index and speller, all from the stored rows.
+
+        A chunk's lexical text includes its section's questions: the customers' words ("licenses", "android") the
+        article may not use.
+        """
         layout = Layout(stored.chunks)
-        texts = [passage_text(chunk) for chunk in layout.chunks]
+        asked: dict[str, list[str]] = {}
+        for row in stored.chunks:
+            if row.question:
+                asked.setdefault(parent_id(row), []).append(row.sentence)
+        texts = [" ".join([passage_text(chunk), *asked.get(chunk.id, [])]) for chunk in layout.chunks]
         known = self.embedder.known_words() if isinstance(self.embedder, KnowsWords) else frozenset()
         return _Searchable(stored, layout, LexicalIndex(texts), Speller.from_texts(texts, known))
 

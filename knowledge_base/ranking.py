@@ -1,11 +1,12 @@
 """Ranking articles and choosing the answering section from every row's cosine and every chunk's lexical score.
 
 A section scores its best-matching sentence row (a whole-section vector is a blur of everything it says; a question
-usually matches one sentence closely) plus a weighted BM25 score of its chunk (exact words the vectors miss). An
-article ranks by its best section, and answers with it; the lead (summary and introduction) matches every question
-about its article a little, and "how do I ..." answered with the introduction is the classic miss, so within the
-article it must win by a margin. The confidence of an answer stays the article's best whole-chunk cosine, the scale
-the `min_score` threshold was set on. Each lever is measured in benchmarks/kb_benchmark.py.
+usually matches one sentence closely; a question the author says the section answers is such a row too) plus a
+weighted BM25 score of its chunk (exact words the vectors miss). An article ranks by its best section, and answers
+with it; the lead (summary and introduction) matches every question about its article a little, and "how do I ..."
+answered with the introduction is the classic miss, so within the article it must win by a margin. The confidence of
+an answer stays the article's best whole-chunk cosine, the scale the `min_score` threshold was set on. Each lever is
+measured in benchmarks/kb_benchmark.py.
 
 Everything is NumPy over arrays prepared once per loaded index (`Layout`), so a search costs a few vector operations
 rather than a Python loop over every row.

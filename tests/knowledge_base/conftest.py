@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from knowledge_base.engine import KnowledgeBase
 from knowledge_base.index import ExactIndex
@@ -50,9 +51,13 @@ class FakeEmbedder:
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
-def article_text(title: str, body: str, summary: str | None = "A short summary.") -> str:
-    """The Markdown of an article file with front matter."""
+def article_text(
+    title: str, body: str, summary: str | None = "A short summary.", questions: dict[str, object] | None = None
+) -> str:
+    """The Markdown of an article file with front matter; `questions` becomes its `questions:` key."""
     front = f"title: {title}\n" + (f"summary: {summary}\n" if summary is not None else "")
+    if questions is not None:
+        front += yaml.safe_dump({"questions": questions}, sort_keys=False)
     return f"---\n{front}---\n{textwrap.dedent(body).strip()}\n"
 
 
@@ -63,10 +68,17 @@ WriteArticle = Callable[..., Path]
 def write_article(tmp_path: Path) -> WriteArticle:
     """Write `<content>/<category>/<slug>.md` under tmp_path/content and return its path."""
 
-    def write(category: str, slug: str, title: str, body: str, summary: str | None = "A short summary.") -> Path:
+    def write(
+        category: str,
+        slug: str,
+        title: str,
+        body: str,
+        summary: str | None = "A short summary.",
+        questions: dict[str, object] | None = None,
+    ) -> Path:
         path = tmp_path / "content" / category / f"{slug}.md"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(article_text(title, body, summary), encoding="utf-8")
+        path.write_text(article_text(title, body, summary, questions), encoding="utf-8")
         return path
 
     return write

@@ -14,6 +14,7 @@ from knowledge_base.documents import (
     load_articles,
     parent_id,
     passage_text,
+    question_rows,
     section_anchor,
     section_url,
     sentence_rows,
@@ -263,3 +264,91 @@ def test_a_table_row_is_read_with_its_column_headings() -> None:
         "Enterprise: Monthly Custom quote",  # an empty cell says nothing
         "Prices exclude VAT.",
     ]
+
+
+SEATS = """Paid plans are billed per seat.
+
+## Add seats
+Click Add seats in Settings > Billing > Seats.
+
+## Empty
+
+## Remove seats
+Click Remove seats.
+"""
+
+
+def _write(tmp_path: Path, front: str, body: str = SEATS) -> Path:
+    path = tmp_path / "billing" / "seats.md"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(f"---\ntitle: Seats\n{front}---\n{body}", encoding="utf-8")
+    return path
+
+
+def test_questions_in_front_matter_are_read_per_section(tmp_path: Path) -> None:
+    _write(tmp_path, "questions:\n  Remove seats:\n    - lower my licence count\n  lead: [what is a seat]\n")
+
+    [article] = load_articles(tmp_path)
+
+    assert article.questions == (("Remove seats", ("lower my licence count",)), ("lead", ("what is a seat",)))
+    assert "questions" not in article.body and "licence" not in article.body  # never shown on the help page
+
+
+@pytest.mark.parametrize(
+    ("front", "complaint"),
+    [
+        ("questions:\n  Remove seat:\n    - lower my licence count\n", "does not have: 'Remove seat'"),
+        ("questions:\n  Empty:\n    - anything\n", "does not have: 'Empty'"),  # no text, so no chunk to answer
+        ("questions:\n  - lower my licence count\n", "must map a section heading"),
+        ("questions:\n  Add seats: []\n", "must be a list of questions"),
+    ],
+)
+def test_questions_for_a_missing_section_name_the_file_and_the_heading(
+    tmp_path: Path, front: str, complaint: str
+) -> None:
+    path = _write(tmp_path, front)
+
+    with pytest.raises(ArticleError) as raised:
+        load_articles(tmp_path)
+
+    assert str(raised.value).startswith(f"{path}: ")
+    assert complaint in str(raised.value)
+
+
+def test_lead_questions_need_a_lead(tmp_path: Path) -> None:
+    _write(tmp_path, "questions:\n  lead: [what is a seat]\n", body="## Add seats\nClick Add seats.\n")
+
+    with pytest.raises(ArticleError, match="no summary or introduction"):
+        load_articles(tmp_path)
+
+
+def test_question_rows_belong_to_their_sections_first_chunk() -> None:
+    long_section = "\n\n".join(f"Paragraph {n} about removing seats and renewals." for n in range(60))
+    article = replace(
+        _article(f"Intro.\n\n## Add seats\nClick Add.\n\n## Remove seats\n{long_section}"),
+        questions=(("Remove seats", ("lower my licence count", "refund unused seats")), ("lead", ("what is a seat",))),
+    )
+    chunks = chunk_article(article)
+    removing = [chunk for chunk in chunks if chunk.section == "Remove seats"]
+
+    rows = question_rows(article, chunks)
+
+    assert len(removing) > 1  # a long section: its questions go to its first part, whose link is the section's
+    assert [(row.id, row.sentence, row.question) for row in rows] == [
+        (f"{removing[0].id}.q0", "lower my licence count", True),
+        (f"{removing[0].id}.q1", "refund unused seats", True),
+        (f"{chunks[0].id}.q0", "what is a seat", True),
+    ]
+    assert [parent_id(row) for row in rows] == [removing[0].id, removing[0].id, chunks[0].id]
+    assert rows[0].anchor == "remove-seats" and rows[2].anchor == ""
+    # Embedded like a sentence row: under the title and heading.
+    assert passage_text(rows[0]) == "Use boards — Remove seats: lower my licence count"
+    assert not any(row.question for chunk in chunks for row in [chunk, *sentence_rows(chunk)])
+
+
+def test_questions_change_the_content_hash_but_not_the_chunks() -> None:
+    article = _article("Intro.\n\n## Add seats\nClick Add.")
+    asked = replace(article, questions=(("Add seats", ("buy more licences",)),))
+
+    assert chunk_article(asked) == chunk_article(article)
+    assert content_hash([asked]) != content_hash([article])

@@ -390,3 +390,97 @@ def test_misspelt_words_are_corrected_against_the_help_centre(make_kb) -> None:
     assert corrected.query == "cancle my subscripton"  # the customer's words are kept for the record
     assert corrected.best is not None and corrected.best.article_id == "billing/cancel-subscription"
     assert corrected.confident and not uncorrected.confident
+
+
+# Questions an article's author says a section answers (front matter `questions:`).
+
+MEMBERS = """
+Owners and Admins manage the people in a workspace.
+
+## Change a member's role
+Open Settings > Members and pick a role from the Role dropdown.
+
+## Remove a member
+Deactivate someone who left the company.
+"""
+
+
+def _members(write_article, questions: dict[str, object] | None) -> None:
+    write_article("admin", "members", "Members", MEMBERS, summary=None, questions=questions)
+
+
+def test_a_question_row_ranks_its_section(make_kb, write_article, tmp_path: Path) -> None:
+    # The question shares no word with its section; the other section shares "someone" with it.
+    _members(write_article, {"Change a member's role": ["make someone an admin"]})
+    question = "make someone an admin"
+
+    asked = make_kb().search(question, k=1).passages[0]
+    plain = make_kb(questions=False, index_dir=tmp_path / "plain").search(question, k=1).passages[0]
+
+    assert (asked.article_id, asked.section, asked.anchor) == (
+        "admin/members",
+        "Change a member's role",
+        "change-a-members-role",
+    )
+    assert (plain.article_id, plain.section) == ("admin/members", "Remove a member")
+    # The confidence stays the article's best whole-chunk cosine: a question row never makes an answer confident.
+    assert asked.score == pytest.approx(plain.score)
+
+
+def test_a_sections_questions_add_their_words_to_its_lexical_score(make_kb, write_article, tmp_path: Path) -> None:
+    _members(write_article, {"Change a member's role": ["promote to admin"]})
+    # Whole chunks only (no sentence or question rows) and a strong lexical weight: only BM25 can see the question.
+    weights = Weights(by_sentence=False, lexical=1.0, lead_margin=0.0)
+
+    question = "promote someone to admin"
+
+    asked = make_kb(weights=weights).search(question, k=1).passages[0]
+    plain = make_kb(weights=weights, questions=False, index_dir=tmp_path / "plain").search(question, k=1).passages[0]
+
+    assert asked.section == "Change a member's role"
+    assert plain.section == "Remove a member"
+
+
+def test_questions_are_rows_of_the_index_and_changing_them_rebuilds(make_kb, write_article, fake_embedder) -> None:
+    _members(write_article, {"Change a member's role": ["make someone an admin", "change a role"]})
+    kb = make_kb()
+    built = kb.build()
+    encoded = fake_embedder.passages_encoded
+
+    _members(write_article, {"Change a member's role": ["make someone an admin"]})
+    rebuilt = make_kb().build()
+
+    assert built.rebuilt and rebuilt.rebuilt and rebuilt.reason == "content changed"
+    assert built.chunks == rebuilt.chunks  # questions are rows, not chunks
+    assert fake_embedder.passages_encoded - encoded == encoded - 1  # the same rows but one question fewer
+
+
+def test_without_questions_the_index_is_the_one_before_them(make_kb, write_article, fake_embedder) -> None:
+    _members(write_article, None)
+    make_kb().build()
+    without = fake_embedder.passages_encoded
+
+    _members(write_article, {"Change a member's role": ["make someone an admin"]})
+    kb = make_kb(questions=False)
+    report = kb.build()
+
+    assert not report.rebuilt  # the articles without their questions hash as before
+    assert fake_embedder.passages_encoded == without
+    assert kb.stats()["content_up_to_date"]
+
+
+def test_with_the_real_model_a_question_row_ranks_its_section(write_article, tmp_path: Path) -> None:
+    from keepwell.settings import CoreSettings
+
+    embedder = SentenceTransformerEmbedder(CoreSettings().resolved_embedding_model_path)
+    # The customer's words ("make ... an admin") are the author's question's, not the section's ("role").
+    _members(write_article, {"Change a member's role": ["make someone an admin"]})
+
+    def answer(questions: bool) -> str:
+        kb = KnowledgeBase(embedder, tmp_path / f"index-{questions}", tmp_path / "content", questions=questions)
+        best = kb.search("make my colleague an admin", k=1).best
+        assert best is not None
+        return best.section
+
+    assert answer(questions=False) != "Change a member's role"
+    assert answer(questions=True) == "Change a member's role"
