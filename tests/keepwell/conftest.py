@@ -31,6 +31,17 @@ def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(staff, "_hasher", FAST_HASHER)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty app database on each backend: a SQLite file, and the PostgreSQL the scale-out path runs on."""
+    if request.param == "postgresql":
+        yield request.getfixturevalue("postgres_engine")
+        return
+    engine = make_engine(f"sqlite:///{tmp_path / 'keepwell.db'}")
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
 def make_usage() -> Callable[..., Usage]:
     """Usage for a 20-seat account that scores 100 on every component; override fields to move one."""

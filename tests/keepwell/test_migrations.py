@@ -34,15 +34,6 @@ OLD_PASSWORD = "the v0.1 console password"
 T0 = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
-    """An empty app database on each backend."""
-    if request.param == "sqlite":
-        return make_engine(f"sqlite:///{tmp_path / 'keepwell.db'}")
-    engine: Engine = request.getfixturevalue("postgres_engine")
-    return engine
-
-
 def _twin(engine: Engine) -> Engine:
     """Another engine (its own pool and connections) on the same database, as a second process would have."""
     return make_engine(engine.url.render_as_string(hide_password=False))

@@ -2,14 +2,13 @@
 
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from keepwell.db import make_engine, session_factory, upgrade
+from keepwell.db import session_factory, upgrade
 from keepwell.kpis import Period, Report, Scope, UnknownScope, account_kpis, book_kpis, kpis, segment_kpis
 from keepwell.settings import CoreSettings
 from tests.keepwell.kpis.world import fill
@@ -20,19 +19,13 @@ SETTINGS = CoreSettings(demo_mode=True, kpi_retention_spend=2000.0, kpi_gross_ma
 UNSET = CoreSettings(demo_mode=True)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def book(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Session]:
+@pytest.fixture
+def book(database: Engine) -> Iterator[Session]:
     """A session on a database holding BOOK and ANSWERS, on each backend."""
-    if request.param == "sqlite":
-        engine: Engine = make_engine(f"sqlite:///{tmp_path / 'keepwell.db'}")
-    else:
-        engine = request.getfixturevalue("postgres_engine")
-    upgrade(engine)
-    with session_factory(engine)() as session:
+    upgrade(database)
+    with session_factory(database)() as session:
         fill(session)
         yield session
-    if request.param == "sqlite":
-        engine.dispose()
 
 
 def _values(report: Report) -> dict[str, Any]:

@@ -6,7 +6,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pytest
 from alembic import command
 from sqlalchemy import Engine, MetaData, Table, inspect, select, text
 
@@ -29,15 +28,6 @@ USAGE = [
     {"customer_id": "cus_0", "period_end": date(2026, 1, 28), "logins": 120, "nps": 10},
     {"customer_id": "cus_2", "period_end": date(2026, 1, 28), "logins": 900, "nps": 6},
 ]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
-    """An empty app database on each backend."""
-    if request.param == "sqlite":
-        return make_engine(f"sqlite:///{tmp_path / 'keepwell.db'}")
-    engine: Engine = request.getfixturevalue("postgres_engine")
-    return engine
 
 
 def _populate_0002(engine: Engine) -> None:

@@ -32,15 +32,11 @@ from keepwell.models import (
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def session(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Session]:
+@pytest.fixture
+def session(database: Engine) -> Iterator[Session]:
     """A session on a migrated database holding one account, cus_1, owned by CSM 1."""
-    if request.param == "sqlite":
-        engine: Engine = make_engine(f"sqlite:///{tmp_path / 'keepwell.db'}")
-    else:
-        engine = request.getfixturevalue("postgres_engine")
-    upgrade(engine)
-    with session_factory(engine)() as session:
+    upgrade(database)
+    with session_factory(database)() as session:
         session.add(CSMUser(id=1, username="csm@example.com", password_hash="x"))
         session.flush()
         session.add(
@@ -52,8 +48,6 @@ def session(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Session]
         )  # fmt: skip
         session.flush()
         yield session
-    if request.param == "sqlite":
-        engine.dispose()
 
 
 def _answer(kind: str, score: int, external_id: str = "a") -> SurveyAnswer:
