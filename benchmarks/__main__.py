@@ -111,8 +111,9 @@ def _benchmark(args: argparse.Namespace) -> Callable[[], BenchmarkResult]:
 
         rasa = RasaEnvironment(Path(args.rasa_bin), REPO_ROOT, dict(os.environ))
         return lambda: run_nlu_benchmark(
-            _dataset(args), rasa, args.config, work_dir / "nlu" / _dataset_key(args), epochs=args.epochs
-        )
+            _dataset(args), rasa, args.config, work_dir / "nlu" / _dataset_key(args), epochs=args.epochs,
+            encoder_cache=work_dir / "encoders" if args.reuse_encoder else None,
+        )  # fmt: skip
     if args.command == "oos":
         from .oos_benchmark import run_oos_benchmark
         from .rasa_nlu import RasaEnvironment
@@ -121,6 +122,7 @@ def _benchmark(args: argparse.Namespace) -> Callable[[], BenchmarkResult]:
         return lambda: run_oos_benchmark(
             _oos_dataset(args), _embedder(), rasa, args.config, work_dir / "oos" / _dataset_key(args),
             work_dir / "embeddings", epochs=args.epochs, levers=args.levers,
+            encoder_cache=work_dir / "encoders" if args.reuse_encoder else None,
         )  # fmt: skip
     if args.command == "crossval":
         from .crossval import run_crossval
@@ -197,6 +199,12 @@ def _parser() -> argparse.ArgumentParser:
     rasa.add_argument("--rasa-bin", help="the `rasa` executable of the Python 3.10 environment (required)")
     rasa.add_argument("--epochs", type=int, default=None, help="train a copy of config.yml with every epochs: set to N")
     rasa.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="Rasa config (default: config.yml)")
+    rasa.add_argument(
+        "--reuse-encoder",
+        action="store_true",
+        help="keep the tuned encoder in <work-dir>/encoders/<dataset> and reuse it while its fingerprint matches "
+        "(score-side changes without tuning again; tuning time is then not counted)",
+    )  # fmt: skip
 
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks", description="Measure Keepwell against published results."

@@ -51,6 +51,7 @@ def run_oos_benchmark(
     embeddings_dir: Path,
     epochs: int | None = None,
     levers: bool = False,
+    encoder_cache: Path | None = None,
 ) -> BenchmarkResult:
     """Measure the baseline, train and query the pipeline, and score both under each threshold rule.
 
@@ -63,10 +64,11 @@ def run_oos_benchmark(
         embeddings_dir: the embedding cache the retrieval benchmark shares.
         epochs: as for `rasa_nlu.run_nlu_benchmark`.
         levers: also measure the out-of-scope scores of `LEVERS` on the trained pipeline.
+        encoder_cache: as for `rasa_nlu.train_and_predict`: reuse the tuned encoder across runs.
     """
     dataset = data.dataset
     baseline, stock_similarity = nearest_neighbour(data, embedder, EmbeddingCache(embeddings_dir))
-    trained = train_and_predict(dataset, rasa, config_path, work_dir / "nlu", epochs)
+    trained = train_and_predict(dataset, rasa, config_path, work_dir / "nlu", epochs, encoder_cache)
     pipeline = System(
         SYSTEM, trained.val, trained.test, trained.train_seconds, trained.latencies_ms,
         {"fallback_rate": trained.fallback_rate},
@@ -74,7 +76,8 @@ def run_oos_benchmark(
     rows, notes = [], []
     lever_rows: list[System] = []
     if levers:
-        lever_rows, lever_note = lever_systems(data, trained, stock_similarity, _similarity_weight(config_path))
+        settings = _classifier_settings(config_path)
+        lever_rows, lever_note = lever_systems(data, trained, stock_similarity, *settings)
         notes.append(lever_note)
     systems = [baseline, pipeline, *lever_rows]
     for system in systems:
@@ -98,7 +101,7 @@ def run_oos_benchmark(
         *trained.setup,
         "Score of the pipeline: the confidence of the best intent other than `nlu_fallback` in `intent_ranking`: "
         "the classifier's probability blended with the similarity to that intent's nearest training example "
-        "(`similarity_weight`).",
+        "(`similarity_weight`), relative to the intent's own spread when `reference_quantile` is set.",
         "Threshold rules, each choosing one threshold on validation (never on test): "
         + "; ".join(f"{rule}: {RULE_DESCRIPTIONS[rule]}" for rule in RULES)
         + ". A query counts as out-of-scope when its score is below the threshold.",
@@ -151,7 +154,11 @@ def nearest_neighbour(data: OosDataset, embedder: Embedder, cache: EmbeddingCach
 
 
 def lever_systems(
-    data: OosDataset, trained: TrainedPipeline, stock_similarity: np.ndarray, similarity_weight: float
+    data: OosDataset,
+    trained: TrainedPipeline,
+    stock_similarity: np.ndarray,
+    similarity_weight: float,
+    reference_quantile: float | None = None,
 ) -> tuple[list[System], str]:
     """The pipeline's labels with the out-of-scope scores of `oos_levers.LEVERS`, and a note on what was chosen."""
     from nlu.encoder import OnnxSentenceEncoder
@@ -163,7 +170,9 @@ def lever_systems(
     queries = encoder.encode([example.text for example in (*dataset.val, *dataset.test)])
     confidence = np.array([p.confidence for p in (*trained.val, *trained.test)])
     labels = [p.label for p in (*trained.val, *trained.test)]
-    levers = lever_scores(data, labels, confidence, train, queries, stock_similarity, similarity_weight)
+    levers = lever_scores(
+        data, labels, confidence, train, queries, stock_similarity, similarity_weight, reference_quantile
+    )
     systems = []
     for key, name in LEVERS.items():
         predictions = [Prediction(label, float(s)) for label, s in zip(labels, levers.scores[key], strict=True)]
@@ -172,13 +181,14 @@ def lever_systems(
     return systems, levers.note
 
 
-def _similarity_weight(config_path: Path) -> float:
-    """The classifier's `similarity_weight` in the Rasa config (its default, 0.5, when unset)."""
+def _classifier_settings(config_path: Path) -> tuple[float, float | None]:
+    """The classifier's `similarity_weight` and `reference_quantile` in the Rasa config (defaults 0.5 and None)."""
     config = yaml.safe_load(Path(config_path).read_text(encoding="utf-8")) or {}
     for component in config.get("pipeline") or []:
         if isinstance(component, dict) and str(component.get("name", "")).endswith("SentenceIntentClassifier"):
-            return float(component.get("similarity_weight", 0.5))
-    return 0.5
+            quantile = component.get("reference_quantile")
+            return float(component.get("similarity_weight", 0.5)), None if quantile is None else float(quantile)
+    return 0.5, None
 
 
 def _queries(embedder: Embedder, texts: list[str]) -> np.ndarray:

@@ -3,8 +3,9 @@ trained pipeline's labels and replaces its confidence with another score, so a t
 the shipped one under the same rules. Measured, not shipped.
 
 The shipped confidence is `nlu.neighbours.blend` of the classifier's probability and the tuned encoder's similarity to
-the predicted intent's nearest training example. The probability is recovered from it here (the similarity is
-recomputed with the same encoder export and `ExampleNeighbours`), so the levers need no second Rasa run.
+the predicted intent's nearest training example (moved by the intent's own spread, `nlu.neighbours.relative`, when the
+config sets `reference_quantile`). The probability is recovered from it here (the similarity is recomputed with the
+same encoder export and `ExampleNeighbours`), so the levers need no second Rasa run.
 """
 
 from collections.abc import Sequence
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nlu.neighbours import ExampleNeighbours, blend
+from nlu.neighbours import ExampleNeighbours, blend, relative
 
 from .metrics import Prediction
 from .oos import OosDataset, choose_mcc_threshold
@@ -24,6 +25,7 @@ LEVERS = {
     "mahalanobis": "Lever: Mahalanobis distance to the nearest intent's mean (tied covariance, tuned vectors)",
     "stock3": "Lever: mean of probability, tuned similarity and stock-MiniLM neighbour similarity",
     "weight": "Lever: probability and similarity weighted as chosen on validation",
+    "raw": "Lever: probability blended with the raw nearest similarity (no per-intent reference)",
 }
 
 
@@ -43,6 +45,7 @@ def lever_scores(
     query_vectors: np.ndarray,
     stock_similarity: np.ndarray,
     similarity_weight: float,
+    reference_quantile: float | None = None,
 ) -> LeverScores:
     """The scores of `LEVERS` for the pipeline's `labels` and shipped `confidence` of the validation and test queries.
 
@@ -53,6 +56,7 @@ def lever_scores(
         train_vectors, query_vectors: the tuned encoder's vectors of the training examples and of the queries.
         stock_similarity: the baseline's similarity of each query to its nearest training question.
         similarity_weight: the classifier's setting the pipeline was trained with (below 1).
+        reference_quantile: the classifier's setting (None: the raw similarity), as `nlu.neighbours.relative`.
     """
     dataset = data.dataset
     intents = sorted({example.label for example in dataset.train})
@@ -61,19 +65,24 @@ def lever_scores(
     predicted = np.array([index.get(label, -1) for label in labels])
     rows = np.arange(len(labels))
 
-    def similarity_of_label(k: int) -> np.ndarray:
-        per_intent = ExampleNeighbours(train_vectors, ids, len(intents), k=k).similarity(query_vectors)
+    def similarity_of_label(k: int, quantile: float | None = None) -> np.ndarray:
+        neighbours = ExampleNeighbours(train_vectors, ids, len(intents), k=k)
+        per_intent = neighbours.similarity(query_vectors)
+        if quantile is not None:
+            per_intent = relative(per_intent, neighbours.reference(quantile))
         return np.where(predicted >= 0, per_intent[rows, np.maximum(predicted, 0)], 0.0)
 
-    nearest = similarity_of_label(1)
+    nearest = similarity_of_label(1, reference_quantile)
+    raw = nearest if reference_quantile is None else similarity_of_label(1)
     probability = np.clip((confidence - similarity_weight * nearest) / (1 - similarity_weight), 0.0, 1.0)
     weight = _weight_on_validation(data, labels, probability, nearest)
     scores = {
         "probability": probability,
         "knn5": blend(probability, similarity_of_label(5), 0.5),
         "mahalanobis": -_mahalanobis(train_vectors, ids, len(intents), query_vectors),
-        "stock3": (probability + nearest + stock_similarity) / 3,
+        "stock3": (probability + raw + stock_similarity) / 3,
         "weight": blend(probability, nearest, weight),
+        "raw": blend(probability, raw, similarity_weight),
     }
     tried = ", ".join(map(str, WEIGHTS))
     note = f"Weighted lever: similarity weight {weight:.1f}, the highest validation MCC of {tried}."

@@ -5,7 +5,13 @@ The logistic regression's probability says which intent a message is nearer to, 
 off-topic question that lands between intents can still get 0.9 for one of them. The cosine similarity to the
 nearest training example of the intent says how far the message is from anything the bot was taught. Their mean
 caught more out-of-scope questions than either alone on the oos-robustness sets at the same cost in answered
-questions (benchmarks/README.md). Pure NumPy, so it is tested without Rasa.
+questions (benchmarks/README.md).
+
+Intents differ in how tightly their examples cluster, so one threshold on the raw similarity is loose for a tight
+intent and strict for a spread one. `ExampleNeighbours.reference` measures each intent's own spread (how close its
+examples lie to one another, leaving each out in turn) and `relative` moves every intent's similarity by it: on the
+oos-robustness sets that caught more out-of-scope questions at the same cost (benchmarks/README.md). Pure NumPy, so it
+is tested without Rasa.
 """
 
 from __future__ import annotations
@@ -64,6 +70,36 @@ class ExampleNeighbours:
                 nearest = np.partition(cosines[:, first:end], end - first - k, axis=1)[:, end - first - k :]
                 out[start : start + _BATCH, intent] = nearest.mean(axis=1)
         return out
+
+    def reference(self, quantile: float) -> np.ndarray:
+        """(intents,): for each intent, the `quantile` of its examples' similarity to the rest of the intent (each
+        example's mean cosine to its `k` nearest other examples), e.g. 0 for the loosest example's. NaN for an intent
+        with fewer than two examples, which has no spread to measure."""
+        if not 0.0 <= quantile <= 1.0:
+            raise ValueError(f"quantile must lie in [0, 1], got {quantile}")
+        out = np.full(self.intents, np.nan)
+        ends = [*self._starts[1:], self.vectors.shape[0]]
+        for intent, first, end in zip(self._present, self._starts, ends, strict=True):
+            if end - first < 2:
+                continue
+            block = self.vectors[first:end]
+            cosines = block @ block.T
+            np.fill_diagonal(cosines, -np.inf)  # leave each example out of its own neighbours
+            k = min(self.k, end - first - 1)
+            nearest = np.sort(cosines, axis=1)[:, -k:].mean(axis=1)
+            out[intent] = np.quantile(nearest, quantile)
+        return out
+
+
+def relative(similarities: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Each intent's similarity moved by how far its `reference` lies from the mean reference, so every intent is
+    judged against its own spread on the scale of an average one. Intents without a reference (NaN) are not moved."""
+    reference = np.asarray(reference, dtype=np.float64)
+    known = ~np.isnan(reference)
+    if not known.any():
+        return np.asarray(similarities, dtype=np.float64)
+    shift = np.where(known, reference - reference[known].mean(), 0.0)
+    return np.asarray(similarities, dtype=np.float64) - shift
 
 
 def blend(probabilities: np.ndarray, similarities: np.ndarray, similarity_weight: float) -> np.ndarray:

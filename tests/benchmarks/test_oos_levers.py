@@ -7,7 +7,7 @@ import pytest
 from benchmarks.datasets import Dataset, Example
 from benchmarks.oos import ID_OOS, IN_SCOPE, OOD_OOS, OosDataset
 from benchmarks.oos_levers import LEVERS, WEIGHTS, _mahalanobis, lever_scores
-from nlu.neighbours import blend
+from nlu.neighbours import ExampleNeighbours, blend, relative
 
 OOS = "oos"
 
@@ -46,6 +46,25 @@ def test_every_lever_scores_every_query_and_the_probability_is_recovered_from_th
     assert levers.scores["mahalanobis"][3] < levers.scores["mahalanobis"][0]
     assert levers.scores["knn5"][3] < levers.scores["knn5"][0]
     assert "similarity weight" in levers.note and any(f"{w:.1f}" in levers.note for w in WEIGHTS)
+
+
+def test_with_a_per_intent_reference_the_probability_is_still_recovered_and_raw_is_the_old_blend() -> None:
+    _, queries = _vectors()
+    # Intent a is spread out, b tight.
+    train = np.array([[1, 0, 0], [0.8, 0.6, 0], [0.8, 0, 0.6], [0, 1, 0], [0.1, 0.995, 0], [0, 0.995, 0.1]])
+    train = train / np.linalg.norm(train, axis=1, keepdims=True)
+    labels = ["a", "b", "a", "b"] * 2
+    probability = np.array([0.9, 0.8, 0.7, 0.6] * 2)
+    neighbours = ExampleNeighbours(train, [0, 0, 0, 1, 1, 1], 2)
+    column = np.array([0 if label == "a" else 1 for label in labels])
+    raw = neighbours.similarity(queries)[np.arange(8), column]
+    moved = relative(neighbours.similarity(queries), neighbours.reference(0.0))[np.arange(8), column]
+    assert (moved[column == 0] > raw[column == 0]).all() and (moved[column == 1] < raw[column == 1]).all()
+
+    levers = lever_scores(_data(), labels, blend(probability, moved, 0.5), train, queries, np.full(8, 0.5), 0.5, 0.0)
+
+    np.testing.assert_allclose(levers.scores["probability"], probability, atol=1e-6)
+    np.testing.assert_allclose(levers.scores["raw"], blend(probability, raw, 0.5), atol=1e-6)
 
 
 def test_mahalanobis_matches_the_direct_formula() -> None:

@@ -108,6 +108,7 @@ def _config_errors() -> dict[str, str]:
         "max_iter": {"max_iter": True},
         "similarity_weight": {"similarity_weight": 1.5},
         "neighbours": {"neighbours": 0},
+        "reference_quantile": {"reference_quantile": 1.5},
     }.items():
         try:
             classifier.validate_config({**classifier.get_default_config(), **bad})
@@ -183,6 +184,7 @@ def main() -> None:
         "shipped": _train_and_parse(work_dir, "shipped", _config(encoder_dir), DATA),
         "dense_only": _train_and_parse(work_dir, "dense", _config(encoder_dir, "sparse_weight: 0"), DATA),
         "probability": _train_and_parse(work_dir, "probability", _config(encoder_dir, "similarity_weight: 0"), DATA),
+        "relative": _train_and_parse(work_dir, "relative", _config(encoder_dir, "reference_quantile: 0"), DATA),
         "one_intent": _train_and_parse(work_dir, "one", _config(encoder_dir), ONE_INTENT),
         "edge_cases": _feature_edge_cases(work_dir),
     }

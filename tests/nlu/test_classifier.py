@@ -31,6 +31,7 @@ def test_bad_settings_are_refused_with_the_setting_named(report: dict[str, Any])
     assert "'max_iter' must be a non-negative integer" in errors["max_iter"]
     assert "'similarity_weight' must lie in [0, 1]" in errors["similarity_weight"]
     assert "'neighbours' must be a positive integer" in errors["neighbours"]
+    assert "'reference_quantile' must be null or lie in [0, 1]" in errors["reference_quantile"]
 
 
 @pytest.mark.parametrize("variant", ["shipped", "dense_only"])
@@ -57,6 +58,16 @@ def test_the_shipped_ranking_keeps_the_probability_order_with_blended_confidence
         assert [item["name"] for item in shipped] == [item["name"] for item in probability]
         assert report["shipped"][text]["intent"] == shipped[0]
         assert all(0.0 <= item["confidence"] <= 1.0 for item in shipped)
+
+
+def test_the_per_intent_reference_moves_the_confidences_but_not_the_ranking(report: dict[str, Any]) -> None:
+    moved = False
+    for text in ("hello!", "send me the invoice for march", "how do I hook it up to Slack"):
+        relative, shipped = report["relative"][text]["ranking"], report["shipped"][text]["ranking"]
+        assert [item["name"] for item in relative] == [item["name"] for item in shipped]
+        assert all(0.0 <= item["confidence"] <= 1.0 for item in relative)
+        moved |= any(abs(a["confidence"] - b["confidence"]) > 1e-6 for a, b in zip(relative, shipped, strict=True))
+    assert moved
 
 
 def test_a_training_sentence_scores_the_mean_of_its_probability_and_a_perfect_similarity(
