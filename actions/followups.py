@@ -75,6 +75,12 @@ def article_of(url: str) -> str | None:
     return f"{parts[1]}/{parts[2]}" if len(parts) == 3 and parts[0] == "help" else None
 
 
+def typed(event: dict[str, Any]) -> str:
+    """What the customer typed in a tracker event: "" for any other event, an empty message or a button's payload."""
+    text = (event.get("text") or "").strip() if event.get("event") == "user" else ""
+    return "" if text.startswith("/") else text
+
+
 def question_behind(events: Iterable[dict[str, Any]], article_id: str) -> str:
     """What the customer asked that the last answer from `article_id` answered ("how do i downgrade to starter"),
     or "" when no answer in `events` cites it. A button's payload is skipped for the words typed before it."""
@@ -83,8 +89,6 @@ def question_behind(events: Iterable[dict[str, Any]], article_id: str) -> str:
         if not cited:
             sources = ((event.get("data") or {}).get("custom") or {}).get("sources") or []
             cited = event.get("event") == "bot" and any(article_of(s.get("url", "")) == article_id for s in sources)
-            continue
-        text = (event.get("text") or "").strip() if event.get("event") == "user" else ""
-        if text and not text.startswith("/"):
+        elif text := typed(event):
             return text
     return ""

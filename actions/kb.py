@@ -20,11 +20,7 @@ from knowledge_base import SearchResult
 def previous_question(tracker: Tracker) -> str:
     """The last thing the user typed before the current message (which may be a button payload)."""
     users = [e for e in tracker.events if e.get("event") == "user"]
-    for event in reversed(users[:-1]):
-        text = (event.get("text") or "").strip()
-        if text and not text.startswith("/"):
-            return text
-    return ""
+    return next((text for event in reversed(users[:-1]) if (text := followups.typed(event))), "")
 
 
 # A follow-up is answered from the conversation's article unless another article answers the question better by

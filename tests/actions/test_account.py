@@ -119,11 +119,18 @@ class _GuestsKnowledgeBase:
         return SearchResult(query, [guests], confident="guests" in query)
 
 
-async def test_the_other_question_of_a_run_on_message_is_answered_after_the_plan(
-    engine: Engine, make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def guests_kb(monkeypatch: pytest.MonkeyPatch) -> _GuestsKnowledgeBase:
+    """Installs `_GuestsKnowledgeBase` as the action server's knowledge base, and returns it."""
     kb = _GuestsKnowledgeBase()
     monkeypatch.setattr(services, "knowledge_base", lambda: kb)
+    return kb
+
+
+async def test_the_other_question_of_a_run_on_message_is_answered_after_the_plan(
+    engine: Engine, make_tracker: TrackerFactory, guests_kb: _GuestsKnowledgeBase
+) -> None:
+    kb = guests_kb
     account = _first_account(engine)
     dispatcher = CollectingDispatcher()
     said = "what plan are we on and can we get more guests"
@@ -138,10 +145,9 @@ async def test_the_other_question_of_a_run_on_message_is_answered_after_the_plan
 
 @pytest.mark.parametrize(("said", "intent"), [("is there a mobile app?", "ask_faq"), ("it's broken", "report_problem")])
 async def test_after_the_health_score_only_why_gets_the_explanation(
-    engine: Engine, make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch, said: str, intent: str
+    engine: Engine, make_tracker: TrackerFactory, guests_kb: _GuestsKnowledgeBase, said: str, intent: str
 ) -> None:
-    kb = _GuestsKnowledgeBase()
-    monkeypatch.setattr(services, "knowledge_base", lambda: kb)
+    kb = guests_kb
     account = _first_account(engine)
     tracker = make_tracker(said, intent, account.id, slots={"topic_article": "account:health"})
     dispatcher = CollectingDispatcher()
@@ -158,10 +164,9 @@ async def test_an_anonymous_visitor_gets_no_health_topic(engine: Engine, make_tr
 
 
 async def test_a_question_the_plan_answer_covers_is_not_asked_again(
-    engine: Engine, make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, make_tracker: TrackerFactory, guests_kb: _GuestsKnowledgeBase
 ) -> None:
-    kb = _GuestsKnowledgeBase()
-    monkeypatch.setattr(services, "knowledge_base", lambda: kb)
+    kb = guests_kb
     account = _first_account(engine)
 
     dispatcher = CollectingDispatcher()
