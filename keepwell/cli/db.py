@@ -2,6 +2,7 @@
 write a new migration after a model change."""
 
 import argparse
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,7 @@ def _revision(args: argparse.Namespace) -> int:
                     migrations.config(connection),
                     message=args.message,
                     autogenerate=True,
-                    rev_id=f"{int(migrations.head()) + 1:04d}",
+                    rev_id=_next_revision_id(migrations.head()),
                     process_revision_directives=_skip_empty,
                 )
         finally:
@@ -76,3 +77,9 @@ def _revision(args: argparse.Namespace) -> int:
         if script is not None:
             print(f"Wrote {script.path}: review it (SQLite batch steps, data to carry over), then test it.")
     return 0
+
+
+def _next_revision_id(head: str | None) -> str:
+    """The number after the head's: ids start with four digits and may carry a name ("0005_playbooks")."""
+    match = re.match(r"\d+", head or "")
+    return f"{int(match.group()) + 1 if match else 1:04d}"

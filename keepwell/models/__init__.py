@@ -11,6 +11,7 @@ from keepwell.models.staff import AuditEvent, ConsoleSession, CSMUser
 from keepwell.models.subscriptions import Subscription
 from keepwell.models.success import ChurnSignal, CSMTask, HealthSnapshot, OnboardingStep
 from keepwell.models.voice import SupportTicket, SurveyAnswer
+from keepwell.models.webhooks import WebhookDelivery
 
 __all__ = [
     "AuditEvent",
@@ -33,6 +34,7 @@ __all__ = [
     "SupportTicket",
     "SurveyAnswer",
     "UsageSnapshot",
+    "WebhookDelivery",
     "as_utc",
     "utcnow",
 ]
