@@ -76,6 +76,8 @@ class CoreSettings(BaseSettings):
     # Playbooks (keepwell/playbooks.py): the YAML file (default: the bundled playbooks.yml) and the secret webhook
     # calls are signed with (HMAC-SHA256 of the body in X-Keepwell-Signature; unsigned when unset).
     playbooks_file: Path | None = None
+    # Where a playbook's webhook action posts when it names no url of its own (webhook actions are off when neither).
+    webhook_url: str | None = Field(default=None, pattern=r"^https?://")
     webhook_secret: str | None = Field(default=None, min_length=16)
     webhook_timeout_s: float = Field(default=5.0, gt=0.0, le=60.0)
     # Attempts per delivery (the first and its retries, with exponential backoff from webhook_backoff_s).

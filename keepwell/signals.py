@@ -161,7 +161,7 @@ def evaluate(
     usage = _recent_usage(session, today, rules, account_ids)
     tickets = _ticket_counts(session, today, rules, account_ids)
     nps = _latest_nps(session, today, rules, account_ids)
-    health = _latest_health(session, today, account_ids)
+    health = latest_health(session, today, account_ids)
     findings: dict[str, list[Finding]] = {}
     for account_id, seats_purchased, seats_used, renewal_date in customers:
         findings[account_id] = [
@@ -367,9 +367,8 @@ def _latest_nps(
     return {account_id: (score, _utc(at), comment) for account_id, score, at, comment in rows}
 
 
-def _latest_health(
-    session: Session, today: date, account_ids: Sequence[str] | None
-) -> dict[str, tuple[date, str, int]]:
+def latest_health(session: Session, today: date, account_ids: Sequence[str] | None) -> dict[str, tuple[date, str, int]]:
+    """Each account's latest health snapshot up to `today`: (as_of, band, score)."""
     rank = (
         func.row_number()
         .over(partition_by=HealthSnapshot.account_id, order_by=HealthSnapshot.as_of.desc())
