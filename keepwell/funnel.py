@@ -3,7 +3,7 @@ means for the next recommendation (`standing`); and the funnel counted per offer
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from keepwell import signals
 from keepwell.accounts import Account
 from keepwell.health import HealthScore
-from keepwell.models import OfferEvent, utcnow
+from keepwell.models import CSMTask, Customer, OfferEvent, utcnow
 from keepwell.models.offers import OFFER_EVENTS
 from keepwell.offers import Offer, Recommendation, Standing, recommend
 from keepwell.settings import get_core_settings
@@ -104,3 +104,36 @@ def funnel(session: Session, start: datetime | None = None, end: datetime | None
         counts.setdefault(offer_id, dict.fromkeys(OFFER_EVENTS, 0))[event] = count
     rows = [FunnelRow(offer_id, c["shown"], c["clicked"], c["accepted"]) for offer_id, c in counts.items()]
     return sorted(rows, key=lambda row: (-row.shown, row.offer_id))
+
+
+def was_shown(session: Session, account_id: str, offer_id: str) -> bool:
+    """Whether the offer was ever shown to the account: only then may a click or an acceptance be recorded."""
+    query = select(OfferEvent.id).where(
+        OfferEvent.account_id == account_id, OfferEvent.offer_id == offer_id, OfferEvent.event == "shown"
+    )
+    return session.scalar(query.limit(1)) is not None
+
+
+def accept(session: Session, account_id: str, offer: Offer, conversation_id: str | None, today: date) -> bool:
+    """The customer said yes to an offer: record it and raise a task for the account's CSM to set it up (once a
+    day per account and offer, however often the button is pressed). False when the offer was never shown to the
+    account (a forged or foreign button). The caller commits."""
+    if not was_shown(session, account_id, offer.id):
+        return False
+    source_key = f"offer:{account_id}:{offer.id}:{today.isoformat()}"
+    if session.scalar(select(CSMTask.id).where(CSMTask.source_key == source_key)) is not None:
+        return True
+    customer = session.get(Customer, account_id)
+    record(session, account_id, offer.id, "accepted", conversation_id)
+    session.add(
+        CSMTask(
+            account_id=account_id,
+            owner_id=customer.owner_csm_id if customer else None,
+            title=f"{customer.name if customer else account_id} asked for {offer.title}"[:200],
+            detail=f"Accepted in chat ({conversation_id or 'no conversation'}): {offer.pitch} See {offer.url}",
+            due_on=today + timedelta(days=1),
+            source="offer",
+            source_key=source_key,
+        )
+    )
+    return True
