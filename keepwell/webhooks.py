@@ -17,13 +17,14 @@ import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from keepwell.models import WebhookDelivery, utcnow
+from keepwell.models import WebhookDelivery, as_utc, utcnow
 from keepwell.settings import CoreSettings, get_core_settings
 
 logger = logging.getLogger(__name__)
@@ -46,9 +47,11 @@ class WebhookPolicy:
     def from_settings(cls, settings: CoreSettings | None = None) -> "WebhookPolicy":
         s = settings or get_core_settings()
         return cls(
-            timeout_s=s.webhook_timeout_s, attempts=s.webhook_attempts, backoff_s=s.webhook_backoff_s,
+            timeout_s=s.webhook_timeout_s,
+            attempts=s.webhook_attempts,
+            backoff_s=s.webhook_backoff_s,
             secret=s.webhook_secret,
-        )  # fmt: skip
+        )
 
 
 @dataclass
@@ -136,8 +139,11 @@ def _send(client: httpx.Client, delivery: WebhookDelivery, policy: WebhookPolicy
     def log_retry(state: RetryCallState) -> None:
         logger.warning(
             "webhook %s for %s: attempt %d failed (%s); retrying",
-            delivery.url, delivery.event_key, state.attempt_number, state.outcome.exception() if state.outcome else "?",
-        )  # fmt: skip
+            delivery.url,
+            delivery.event_key,
+            state.attempt_number,
+            state.outcome.exception() if state.outcome else "?",
+        )
 
     retrying = Retrying(
         stop=stop_after_attempt(policy.attempts),
@@ -153,10 +159,52 @@ def _send(client: httpx.Client, delivery: WebhookDelivery, policy: WebhookPolicy
         delivery.last_error = str(exc)[:MAX_ERROR_CHARS]
         logger.error(
             "webhook delivery %s to %s failed after %d attempts: %s",
-            delivery.event_key, delivery.url, delivery.attempts, delivery.last_error,
-        )  # fmt: skip
+            delivery.event_key,
+            delivery.url,
+            delivery.attempts,
+            delivery.last_error,
+        )
         return False
     delivery.status = "delivered"
     delivery.delivered_at = utcnow()
     delivery.last_error = None
     return True
+
+
+@dataclass(frozen=True)
+class DeliveryView:
+    id: int
+    playbook: str
+    account_id: str
+    url: str
+    status: str
+    attempts: int
+    last_status_code: int | None
+    last_error: str | None
+    created_at: datetime
+    last_attempt_at: datetime | None
+
+
+def undelivered(session: Session, limit: int = 200) -> list[DeliveryView]:
+    """Failed and pending deliveries, newest first: what the console shows so no failure goes unseen."""
+    query = (
+        select(WebhookDelivery)
+        .where(WebhookDelivery.status != "delivered")
+        .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
+        .limit(limit)
+    )
+    return [
+        DeliveryView(
+            id=d.id,
+            playbook=d.playbook,
+            account_id=d.account_id,
+            url=d.url,
+            status=d.status,
+            attempts=d.attempts,
+            last_status_code=d.last_status_code,
+            last_error=d.last_error,
+            created_at=as_utc(d.created_at),
+            last_attempt_at=as_utc(d.last_attempt_at) if d.last_attempt_at else None,
+        )
+        for d in session.scalars(query)
+    ]

@@ -1,0 +1,64 @@
+"""api/routes/console/success.py: a CSM sees the open tasks (all, or only theirs), the open churn signals and every
+webhook call that was not delivered, with its attempts and last error."""
+
+import html as html_lib
+import socket
+from datetime import date, timedelta
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from keepwell import accounts, playbooks, signals, webhooks
+from keepwell.models import Customer, HealthSnapshot
+from keepwell.settings import CoreSettings
+from keepwell.staff import StaffView
+
+TODAY = date(2025, 6, 1)
+
+
+def _closed_port_url() -> str:
+    """A URL on 127.0.0.1 where nothing listens: every call is refused at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/hook"
+
+
+def test_the_desk_shows_tasks_signals_and_undelivered_webhook_calls(
+    csm_client: TestClient, db: Session, demo_csm: StaffView, tmp_path: Path
+) -> None:
+    first, second = accounts.list_accounts(db)[:2]
+    db.get(Customer, first.id).owner_csm_id = demo_csm.id  # type: ignore[union-attr]
+    db.get(Customer, second.id).owner_csm_id = None  # type: ignore[union-attr]
+    for n, band in enumerate(("green", "red")):
+        db.add(HealthSnapshot(account_id=first.id, as_of=TODAY - timedelta(days=7 * (1 - n)), scorecard="default",
+                              score=80 if band == "green" else 30, band=band))  # fmt: skip
+    signals.open_cancellation_request(db, second.id, "a downgrade", "we need a cheaper plan", "conv-1")
+    path = tmp_path / "playbooks.yml"
+    path.write_text(
+        "playbooks:\n"
+        "  - id: turned-red\n    trigger: {type: turned_red}\n    actions:\n"
+        "      - {type: create_task, title: '{account_name} turned red'}\n"
+        f"      - {{type: webhook, url: '{_closed_port_url()}'}}\n"
+        "  - id: leaving\n    trigger: {type: signal_opened, signals: [cancellation_request]}\n    actions:\n"
+        "      - {type: create_task, title: '{signal}: {account_name}'}\n"
+    )
+    policy = webhooks.WebhookPolicy(timeout_s=1.0, attempts=2, backoff_s=0.01)
+    playbooks.run(db, TODAY, playbooks.load(path), CoreSettings(demo_mode=True), policy)  # type: ignore[call-arg]
+
+    page = html_lib.unescape(csm_client.get("/console/success").text)
+    assert f"{first.name} turned red" in page and f"Asked to cancel or downgrade in chat: {second.name}" in page
+    assert "Unassigned" in page and demo_csm.username in page
+    assert "asked about a downgrade in chat" in page  # the signal's evidence
+    undelivered = page[page.index('data-testid="undelivered"') : page.index('id="tasks-head"')]
+    assert "turned-red" in undelivered and "failed" in undelivered and "ConnectError" in undelivered
+    assert '<td class="num">2</td>' in undelivered  # both attempts
+
+    mine = html_lib.unescape(csm_client.get("/console/success?mine=true").text)
+    assert f"{first.name} turned red" in mine and f"in chat: {second.name}" not in mine.split('id="signals-head"')[0]
+
+
+def test_an_empty_desk_says_so(csm_client: TestClient) -> None:
+    page = csm_client.get("/console/success").text
+    assert "No open tasks." in page and "No open churn signals." in page and 'data-testid="undelivered"' not in page
