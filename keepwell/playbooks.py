@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from keepwell import signals, webhooks
 from keepwell.models import ChurnSignal, CSMTask, CSMUser, Customer, HealthSnapshot, WebhookDelivery
 from keepwell.settings import CoreSettings, get_core_settings
+from keepwell.signal_inputs import latest_health
 
 logger = logging.getLogger(__name__)
 
@@ -343,7 +344,7 @@ def _existing(session: Session, column: Any, keys: list[str]) -> set[str]:
 
 
 def _context(session: Session, account_ids: set[str], today: date) -> dict[str, dict[str, Any]]:
-    health = signals.latest_health(session, today, sorted(account_ids))
+    health = latest_health(session, today, sorted(account_ids))
     rows = session.execute(
         select(Customer, CSMUser.username)
         .outerjoin(CSMUser, CSMUser.id == Customer.owner_csm_id)

@@ -22,18 +22,19 @@ means "no longer a detractor"; no usage history means "unknown") an unknown cond
 A `cancellation_request` is never resolved automatically: only a person who talked to the customer can close it.
 """
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from keepwell.models import ChurnSignal, Customer, HealthSnapshot, SupportTicket, SurveyAnswer, UsageSnapshot, utcnow
+from keepwell.models import ChurnSignal, Customer, as_utc, utcnow
 from keepwell.settings import CoreSettings, get_core_settings
+from keepwell.signal_inputs import TICKET_BASELINE_WINDOWS, latest_health, latest_nps, only, recent_usage, ticket_counts
 
 USAGE_DROP = "usage_drop"
 TICKET_SURGE = "ticket_surge"
@@ -54,8 +55,6 @@ KIND_LABELS = {
 }
 SYSTEM = "system"
 DETRACTOR_MAX = 6
-# Baseline windows before the latest one for the ticket surge.
-TICKET_BASELINE_WINDOWS = 3
 
 
 @dataclass(frozen=True)
@@ -152,15 +151,15 @@ def evaluate(
 ) -> dict[str, list[Finding]]:
     """Every computed kind's finding per account, without writing anything."""
     customers = session.execute(
-        _only(
+        only(
             select(Customer.id, Customer.seats_purchased, Customer.seats_used, Customer.renewal_date),
             Customer.id,
             account_ids,
         )
     ).all()
-    usage = _recent_usage(session, today, rules, account_ids)
-    tickets = _ticket_counts(session, today, rules, account_ids)
-    nps = _latest_nps(session, today, rules, account_ids)
+    usage = recent_usage(session, today, rules, account_ids)
+    tickets = ticket_counts(session, today, rules, account_ids)
+    nps = latest_nps(session, today, rules, account_ids)
     health = latest_health(session, today, account_ids)
     findings: dict[str, list[Finding]] = {}
     for account_id, seats_purchased, seats_used, renewal_date in customers:
@@ -265,7 +264,7 @@ def _detect(session: Session, today: date, rules: SignalRules, account_ids: Sequ
     open_now = {
         (signal.account_id, signal.kind): signal
         for signal in session.scalars(
-            _only(select(ChurnSignal).where(ChurnSignal.resolved_at.is_(None)), ChurnSignal.account_id, account_ids)
+            only(select(ChurnSignal).where(ChurnSignal.resolved_at.is_(None)), ChurnSignal.account_id, account_ids)
         )
     }
     summary = DetectionSummary(accounts=len(findings))
@@ -289,106 +288,6 @@ def _detect(session: Session, today: date, rules: SignalRules, account_ids: Sequ
     summary.opened_ids = [signal.id for signal in new]
     summary.open_after = len(open_now) - sum(summary.resolved.values()) + len(new)
     return summary
-
-
-def _only(statement: Any, column: Any, account_ids: Sequence[str] | None) -> Any:
-    return statement if account_ids is None else statement.where(column.in_(account_ids))
-
-
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
-def _recent_usage(
-    session: Session, today: date, rules: SignalRules, account_ids: Sequence[str] | None
-) -> dict[str, list[tuple[date, int, int]]]:
-    rank = (
-        func.row_number()
-        .over(partition_by=UsageSnapshot.customer_id, order_by=UsageSnapshot.period_end.desc())
-        .label("rank")
-    )
-    ranked = _only(
-        select(
-            UsageSnapshot.customer_id, UsageSnapshot.period_end, UsageSnapshot.period_days, UsageSnapshot.logins, rank
-        ).where(UsageSnapshot.period_end <= today),
-        UsageSnapshot.customer_id,
-        account_ids,
-    ).subquery()
-    rows = session.execute(
-        select(ranked.c.customer_id, ranked.c.period_end, ranked.c.period_days, ranked.c.logins)
-        .where(ranked.c.rank <= rules.usage_trailing_periods + 1)
-        .order_by(ranked.c.customer_id, ranked.c.rank)
-    )
-    usage: dict[str, list[tuple[date, int, int]]] = defaultdict(list)
-    for customer_id, period_end, period_days, logins in rows:
-        usage[customer_id].append((period_end, period_days, logins))
-    return usage
-
-
-def _ticket_counts(
-    session: Session, today: date, rules: SignalRules, account_ids: Sequence[str] | None
-) -> dict[str, tuple[int, int]]:
-    end = _day_start(today + timedelta(days=1))  # tickets opened today count
-    window_start = end - timedelta(days=rules.ticket_window_days)
-    baseline_start = window_start - timedelta(days=rules.ticket_window_days * TICKET_BASELINE_WINDOWS)
-    recent = func.sum(case((SupportTicket.opened_at >= window_start, 1), else_=0))
-    rows = session.execute(
-        _only(
-            select(SupportTicket.account_id, recent, func.count())
-            .where(SupportTicket.opened_at >= baseline_start, SupportTicket.opened_at < end)
-            .group_by(SupportTicket.account_id),
-            SupportTicket.account_id,
-            account_ids,
-        )
-    )
-    return {account_id: (int(recent_count), int(total) - int(recent_count)) for account_id, recent_count, total in rows}
-
-
-def _latest_nps(
-    session: Session, today: date, rules: SignalRules, account_ids: Sequence[str] | None
-) -> dict[str, tuple[int, datetime, str | None]]:
-    end = _day_start(today + timedelta(days=1))
-    start = end - timedelta(days=rules.detractor_window_days)
-    rank = (
-        func.row_number()
-        .over(partition_by=SurveyAnswer.account_id, order_by=(SurveyAnswer.answered_at.desc(), SurveyAnswer.id.desc()))
-        .label("rank")
-    )
-    ranked = _only(
-        select(SurveyAnswer.account_id, SurveyAnswer.score, SurveyAnswer.answered_at, SurveyAnswer.comment, rank).where(
-            SurveyAnswer.kind == "nps", SurveyAnswer.answered_at >= start, SurveyAnswer.answered_at < end
-        ),
-        SurveyAnswer.account_id,
-        account_ids,
-    ).subquery()
-    rows = session.execute(
-        select(ranked.c.account_id, ranked.c.score, ranked.c.answered_at, ranked.c.comment).where(ranked.c.rank == 1)
-    )
-    return {account_id: (score, _utc(at), comment) for account_id, score, at, comment in rows}
-
-
-def latest_health(session: Session, today: date, account_ids: Sequence[str] | None) -> dict[str, tuple[date, str, int]]:
-    """Each account's latest health snapshot up to `today`: (as_of, band, score)."""
-    rank = (
-        func.row_number()
-        .over(partition_by=HealthSnapshot.account_id, order_by=HealthSnapshot.as_of.desc())
-        .label("rank")
-    )
-    ranked = _only(
-        select(HealthSnapshot.account_id, HealthSnapshot.as_of, HealthSnapshot.band, HealthSnapshot.score, rank).where(
-            HealthSnapshot.as_of <= today
-        ),
-        HealthSnapshot.account_id,
-        account_ids,
-    ).subquery()
-    rows = session.execute(
-        select(ranked.c.account_id, ranked.c.as_of, ranked.c.band, ranked.c.score).where(ranked.c.rank == 1)
-    )
-    return {account_id: (as_of, band, score) for account_id, as_of, band, score in rows}
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 # --- signals opened from outside detection, reading and resolving ------------------------------------------------
@@ -475,8 +374,8 @@ def _view(signal: ChurnSignal) -> SignalView:
         label=KIND_LABELS.get(signal.kind, signal.kind),
         summary=str((signal.evidence or {}).get("summary", "")),
         evidence=dict(signal.evidence or {}),
-        opened_at=_utc(signal.opened_at),
-        resolved_at=_utc(signal.resolved_at) if signal.resolved_at else None,
+        opened_at=as_utc(signal.opened_at),
+        resolved_at=as_utc(signal.resolved_at) if signal.resolved_at else None,
         resolved_by=signal.resolved_by,
         resolution=signal.resolution,
     )
