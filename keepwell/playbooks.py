@@ -23,11 +23,11 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from keepwell import signals, webhooks
-from keepwell.models import ChurnSignal, CSMTask, CSMUser, Customer, HealthSnapshot, WebhookDelivery
+from keepwell.models import ChurnSignal, CSMTask, CSMUser, Customer, HealthSnapshot, WebhookDelivery, utcnow
 from keepwell.settings import CoreSettings, get_core_settings
 from keepwell.signal_inputs import latest_health
 
@@ -291,29 +291,32 @@ def _act(session: Session, events: list[Event], today: date, settings: CoreSetti
     done = _existing(session, CSMTask.source_key, every_key) | _existing(session, WebhookDelivery.event_key, every_key)
     accounts = _context(session, {e.account_id for e in events}, today)
     off_logged: set[str] = set()
+    # Rows go in as one executemany per table: ORM objects went in one INSERT each (9 s for 15,000 tasks on SQLite).
+    new_tasks: list[dict[str, Any]] = []
+    new_calls: list[dict[str, Any]] = []
     for event in events:
         context = dict(accounts[event.account_id])
         if event.signal is not None:
             context["signal"] = signals.KIND_LABELS.get(event.signal.kind, event.signal.kind)
             context["evidence"] = str((event.signal.evidence or {}).get("summary", ""))
-        task: CSMTask | None = None
+        task: dict[str, Any] | None = None
         for action, key in zip(event.playbook.actions, keys[event.key], strict=True):
             if key in done:
                 continue
             if isinstance(action, CreateTask):
-                task = CSMTask(
-                    account_id=event.account_id,
-                    owner_id=context["_owner_id"],
-                    title=action.title.format_map(context)[:200],
-                    detail=action.detail.format_map(context),
-                    due_on=today + timedelta(days=action.due_in_days),
-                    source=f"playbook:{event.playbook.id}",
-                    source_key=key,
-                    signal_id=event.signal.id if event.signal is not None else None,
-                )
-                session.add(task)
-                session.flush()  # the webhook's payload names the task's id
-                summary.tasks_created += 1
+                task = {
+                    "account_id": event.account_id,
+                    "owner_id": context["_owner_id"],
+                    "title": action.title.format_map(context)[:200],
+                    "detail": action.detail.format_map(context),
+                    "due_on": today + timedelta(days=action.due_in_days),
+                    "status": "open",
+                    "source": f"playbook:{event.playbook.id}",
+                    "source_key": key,
+                    "signal_id": event.signal.id if event.signal is not None else None,
+                    "created_at": utcnow(),
+                }
+                new_tasks.append(task)
                 continue
             url = action.url or settings.webhook_url
             if url is None:
@@ -323,17 +326,17 @@ def _act(session: Session, events: list[Event], today: date, settings: CoreSetti
                     )
                     off_logged.add(event.playbook.id)
                 continue
-            session.add(
-                WebhookDelivery(
-                    event_key=key,
-                    playbook=event.playbook.id,
-                    account_id=event.account_id,
-                    url=url,
-                    payload=_payload(event, context, task, today),
-                )
-            )
-            summary.deliveries_created += 1
+            new_calls.append({
+                "event_key": key, "playbook": event.playbook.id, "account_id": event.account_id, "url": url,
+                "payload": _payload(event, context, task, today), "status": "pending", "attempts": 0,
+                "created_at": utcnow(),
+            })  # fmt: skip
     session.flush()
+    if new_tasks:
+        session.execute(insert(CSMTask), new_tasks)
+    if new_calls:
+        session.execute(insert(WebhookDelivery), new_calls)
+    summary.tasks_created, summary.deliveries_created = len(new_tasks), len(new_calls)
 
 
 def _existing(session: Session, column: Any, keys: list[str]) -> set[str]:
@@ -371,7 +374,7 @@ def _context(session: Session, account_ids: set[str], today: date) -> dict[str, 
     return context
 
 
-def _payload(event: Event, context: dict[str, Any], task: CSMTask | None, today: date) -> dict[str, Any]:
+def _payload(event: Event, context: dict[str, Any], task: dict[str, Any] | None, today: date) -> dict[str, Any]:
     signal = event.signal
     return {
         "event": event.playbook.trigger.type,
@@ -388,7 +391,8 @@ def _payload(event: Event, context: dict[str, Any], task: CSMTask | None, today:
         "signal": None
         if signal is None
         else {"id": signal.id, "kind": signal.kind, "evidence": dict(signal.evidence or {})},
+        # The task by its key (unique, and known before the row is written), not its id.
         "task": None
         if task is None
-        else {"id": task.id, "title": task.title, "due_on": task.due_on.isoformat() if task.due_on else None},
+        else {"key": task["source_key"], "title": task["title"], "due_on": task["due_on"].isoformat()},
     }

