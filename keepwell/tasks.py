@@ -6,7 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from keepwell.models import CSMTask, CSMUser, Customer, as_utc
+from keepwell.models import CSMTask, CSMUser, Customer, as_utc, utcnow
 
 
 @dataclass(frozen=True)
@@ -51,3 +51,26 @@ def open_tasks(session: Session, owner_id: int | None = None, limit: int = 200) 
         )
         for task, name, username in session.execute(query)
     ]
+
+
+def complete(session: Session, task_id: int) -> TaskView | None:
+    """Mark an open task done; None when there is no such open task. The caller commits."""
+    task = session.get(CSMTask, task_id)
+    if task is None or task.status != "open":
+        return None
+    task.status, task.completed_at = "done", utcnow()
+    session.flush()
+    owner = session.get(CSMUser, task.owner_id) if task.owner_id else None
+    customer = session.get(Customer, task.account_id)
+    return TaskView(
+        id=task.id,
+        account_id=task.account_id,
+        account_name=customer.name if customer else task.account_id,
+        owner_id=task.owner_id,
+        owner=owner.username if owner else None,
+        title=task.title,
+        detail=task.detail,
+        due_on=task.due_on,
+        source=task.source,
+        created_at=as_utc(task.created_at),
+    )

@@ -1,12 +1,14 @@
 """Console: the customer-success desk: open CSM tasks, open churn signals, and webhook calls not delivered."""
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from typing import Annotated
 
-from api.deps import CurrentStaff, SessionDep
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from api.deps import CurrentStaff, SessionDep, SignedInForm, client_address
 from api.routes.console import _customers
-from api.routes.console._pages import render
-from keepwell import signals, tasks, webhooks
+from api.routes.console._pages import not_found, redirect, render
+from keepwell import audit, signals, tasks, webhooks
 
 router = APIRouter(prefix="/console", tags=["console"])
 
@@ -27,3 +29,35 @@ def success_desk(
         "deliveries": [{"delivery": d, "customer": names[d.account_id]} for d in deliveries],
     }
     return render(request, "console_success.html", context)
+
+
+@router.post("/success/tasks/{task_id}/done", include_in_schema=False, dependencies=SignedInForm)
+def complete_task(
+    request: Request, task_id: Annotated[int, Path(ge=1, le=2**63 - 1)], staff: CurrentStaff, session: SessionDep
+) -> Response:
+    done = tasks.complete(session, task_id)
+    if done is None:
+        return not_found(request, "open task")
+    detail = {"account_id": done.account_id, "title": done.title}
+    audit.record(session, staff, "task.complete", "task", done.id, detail, ip=client_address(request))
+    session.commit()
+    return redirect("/console/success")
+
+
+@router.post("/success/signals/{signal_id}/resolve", include_in_schema=False, dependencies=SignedInForm)
+def resolve_signal(
+    request: Request,
+    signal_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    staff: CurrentStaff,
+    session: SessionDep,
+    resolution: Annotated[str, Form(min_length=3, max_length=500)],
+) -> Response:
+    """A CSM closes a signal with what was done about it (the only way a chat cancellation request closes)."""
+    if not signals.resolve(session, signal_id, staff.username, resolution.strip()):
+        return not_found(request, "open churn signal")
+    audit.record(
+        session, staff, "signal.resolve", "churn_signal", signal_id, {"resolution": resolution.strip()},
+        ip=client_address(request),
+    )  # fmt: skip
+    session.commit()
+    return redirect("/console/success")

@@ -7,12 +7,14 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keepwell import accounts, playbooks, signals, webhooks
-from keepwell.models import Customer, HealthSnapshot
+from keepwell.models import CSMTask, Customer, HealthSnapshot
 from keepwell.settings import CoreSettings
 from keepwell.staff import StaffView
+from tests.api.console.conftest import post_form
 
 TODAY = date(2025, 6, 1)
 
@@ -62,3 +64,38 @@ def test_the_desk_shows_tasks_signals_and_undelivered_webhook_calls(
 def test_an_empty_desk_says_so(csm_client: TestClient) -> None:
     page = csm_client.get("/console/success").text
     assert "No open tasks." in page and "No open churn signals." in page and 'data-testid="undelivered"' not in page
+
+
+def test_a_csm_marks_a_task_done_and_resolves_a_signal_both_audited(
+    csm_client: TestClient, db: Session, demo_csm: StaffView, entries
+) -> None:
+    account = accounts.list_accounts(db)[0]
+    signal_id, _ = signals.open_cancellation_request(db, account.id, "cancelling", "we want to cancel", "conv-1")
+    db.add(CSMTask(account_id=account.id, owner_id=demo_csm.id, title="Call the champion", source="manual"))
+    db.commit()
+    task_id = db.scalars(select(CSMTask.id)).one()
+
+    done = post_form(csm_client, "/console/success", f"/console/success/tasks/{task_id}/done")
+    assert done.status_code == 303 and done.headers["location"] == "/console/success"
+    too_short = post_form(csm_client, "/console/success", f"/console/success/signals/{signal_id}/resolve",
+                          {"resolution": "ok"})  # fmt: skip
+    assert too_short.status_code == 422 and "resolution" in too_short.json()["detail"]
+    db.expire_all()
+    assert signals.list_signals(db)[0].id == signal_id  # still open: nothing half-done
+    resolved = post_form(csm_client, "/console/success", f"/console/success/signals/{signal_id}/resolve",
+                         {"resolution": "Called them: staying, moving to annual billing"})  # fmt: skip
+    assert resolved.status_code == 303
+
+    db.expire_all()
+    assert db.get(CSMTask, task_id).status == "done"  # type: ignore[union-attr]
+    [signal] = signals.list_signals(db, open_only=False)
+    assert signal.resolved_by == demo_csm.username and signal.resolution.startswith("Called them")  # type: ignore[union-attr]
+    page = csm_client.get("/console/success").text
+    assert "Call the champion" not in page and "No open churn signals." in page
+    [resolve_entry] = entries(action="signal.resolve")
+    [complete_entry] = entries(action="task.complete")
+    assert resolve_entry.actor == complete_entry.actor == demo_csm.username
+    assert resolve_entry.target_id == str(signal_id) and complete_entry.target_id == str(task_id)
+
+    again = post_form(csm_client, "/console/success", f"/console/success/tasks/{task_id}/done")
+    assert again.status_code == 404 and len(entries(action="task.complete")) == 1
