@@ -6,6 +6,7 @@ import hmac
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,12 +33,14 @@ class _Receiver:
     def __init__(self, failures: int = 0, status: int = 200) -> None:
         self.failures, self.status = failures, status
         self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.times: list[float] = []
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.requests.append((dict(self.headers), body))
+                receiver.times.append(time.monotonic())
                 failing = len(receiver.requests) <= receiver.failures
                 self.send_response(503 if failing else receiver.status)
                 self.end_headers()
@@ -166,12 +169,16 @@ def test_a_webhook_failing_twice_is_retried_with_backoff_and_delivered(
     hook = receiver(failures=2)
     customer("cus_fell")
     _health(db, "cus_fell", "green", "red")
-    summary = playbooks.run(db, TODAY, _config(TURNED_RED.replace("URL", hook.url), tmp_path), _settings(), FAST)
+    backoff = webhooks.WebhookPolicy(timeout_s=2.0, attempts=3, backoff_s=0.2)
+    summary = playbooks.run(db, TODAY, _config(TURNED_RED.replace("URL", hook.url), tmp_path), _settings(), backoff)
     [delivery] = db.scalars(select(WebhookDelivery)).all()
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("delivered", 3, 200)
     assert delivery.last_error is None and delivery.delivered_at is not None
     assert len(hook.requests) == 3 and len({h["X-Keepwell-Delivery"] for h, _ in hook.requests}) == 1
     assert summary.calls.delivered == 1 and summary.calls.failed == 0
+    # Exponential backoff: 0.2 s before the second attempt, 0.4 s before the third (at least; never less).
+    first_wait, second_wait = hook.times[1] - hook.times[0], hook.times[2] - hook.times[1]
+    assert first_wait >= 0.2 and second_wait >= 0.4
 
 
 def test_a_webhook_that_always_fails_is_stored_failed_and_logged_then_tried_again_next_run(

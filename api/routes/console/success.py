@@ -1,5 +1,6 @@
 """Console: the customer-success desk: open CSM tasks, open churn signals, and webhook calls not delivered."""
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Query, Request
@@ -8,9 +9,12 @@ from fastapi.responses import HTMLResponse, Response
 from api.deps import CurrentStaff, SessionDep, SignedInForm, client_address
 from api.routes.console import _customers
 from api.routes.console._pages import not_found, redirect, render
-from keepwell import audit, signals, tasks, webhooks
+from keepwell import audit, funnel, signals, tasks, webhooks
+from keepwell.models import utcnow
 
 router = APIRouter(prefix="/console", tags=["console"])
+# The offer funnel's window on the desk.
+FUNNEL_DAYS = 90
 
 
 @router.get("/success", response_class=HTMLResponse, include_in_schema=False)
@@ -20,6 +24,7 @@ def success_desk(
     open_tasks = tasks.open_tasks(session, owner_id=staff.id if mine else None)
     open_signals = signals.list_signals(session)
     deliveries = webhooks.undelivered(session)
+    since = utcnow() - timedelta(days=FUNNEL_DAYS)
     names = _customers.labels(session, {s.account_id for s in open_signals} | {d.account_id for d in deliveries})
     context = {
         "nav": "success",
@@ -27,6 +32,8 @@ def success_desk(
         "tasks": open_tasks,
         "signals": [{"signal": s, "customer": names[s.account_id]} for s in open_signals],
         "deliveries": [{"delivery": d, "customer": names[d.account_id]} for d in deliveries],
+        "funnel": funnel.funnel(session, start=since),
+        "funnel_days": FUNNEL_DAYS,
     }
     return render(request, "console_success.html", context)
 

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from keepwell import accounts, playbooks, signals, webhooks
-from keepwell.models import CSMTask, Customer, HealthSnapshot
+from keepwell import accounts, funnel, playbooks, signals, webhooks
+from keepwell.models import CSMTask, Customer, HealthSnapshot, utcnow
 from keepwell.settings import CoreSettings
 from keepwell.staff import StaffView
 from tests.api.console.conftest import post_form
@@ -99,3 +99,15 @@ def test_a_csm_marks_a_task_done_and_resolves_a_signal_both_audited(
 
     again = post_form(csm_client, "/console/success", f"/console/success/tasks/{task_id}/done")
     assert again.status_code == 404 and len(entries(action="task.complete")) == 1
+
+
+def test_the_desk_counts_the_offer_funnel_of_the_last_90_days(csm_client: TestClient, db: Session) -> None:
+    account = accounts.list_accounts(db)[0]
+    now = utcnow()
+    for event, days_ago in [("shown", 1), ("shown", 2), ("shown", 3), ("shown", 100), ("clicked", 1), ("accepted", 1)]:
+        funnel.record(db, account.id, "add-seats", event, at=now - timedelta(days=days_ago))
+    db.commit()
+    page = csm_client.get("/console/success").text
+    table = page[page.index('data-testid="funnel"') :]
+    row = table[table.index("add-seats") : table.index("</tr>", table.index("add-seats"))]
+    assert [cell.split(">")[-1] for cell in row.split("</td>")[1:6]] == ["3", "1", "1", "33 %", "100 %"]
