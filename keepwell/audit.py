@@ -30,6 +30,8 @@ ACTIONS = (
     "user.reactivate",
     "user.password_reset",
     "session.revoke_all",
+    "api_key.create",
+    "api_key.revoke",
 )
 CLI = "cli"
 SYSTEM = "system"

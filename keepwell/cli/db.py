@@ -79,7 +79,7 @@ def _revision(args: argparse.Namespace) -> int:
     return 0
 
 
-def _next_revision_id(head: str | None) -> str:
-    """The number after the head's: ids start with four digits and may carry a name ("0005_playbooks")."""
-    match = re.match(r"\d+", head or "")
-    return f"{int(match.group()) + 1 if match else 1:04d}"
+def _next_revision_id(head: str) -> str:
+    """The number after the head's leading digits: `0003` and `0006_api_keys` (a named id) both number on."""
+    digits = re.match(r"\d+", head)
+    return f"{int(digits.group()) + 1 if digits else 1:04d}"

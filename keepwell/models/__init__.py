@@ -3,6 +3,7 @@
 Alembic (`keepwell/migrations`) owns the schema: a change here comes with a migration.
 """
 
+from keepwell.models.api_keys import ApiKey
 from keepwell.models.base import Base, as_utc, utcnow
 from keepwell.models.conversations import Conversation, ConversationFlag, Feedback, Handoff, Message
 from keepwell.models.customers import Contact, Customer, UsageSnapshot
@@ -14,6 +15,7 @@ from keepwell.models.voice import SupportTicket, SurveyAnswer
 from keepwell.models.webhooks import WebhookDelivery
 
 __all__ = [
+    "ApiKey",
     "AuditEvent",
     "Base",
     "CSMTask",
