@@ -7,7 +7,7 @@ from datetime import date
 
 from keepwell.accounts import Account
 from keepwell.health import HealthScore
-from keepwell.offers import Offer, Recommendation
+from keepwell.offers import OPEN_SIGNAL_REASON, Offer, Recommendation
 from keepwell.segments import segment_of
 from knowledge_base import Passage, SearchResult
 
@@ -176,6 +176,8 @@ def offer_button(offer: Offer, step: str = "offer_id") -> dict[str, str]:
 
 
 def recommendations(recommendation: Recommendation) -> Reply:
+    if not recommendation.offers and recommendation.reason == OPEN_SIGNAL_REASON:
+        return Reply(text=recommendation.reason, buttons=[HANDOFF_BUTTON])  # it says why there is nothing
     if not recommendation.offers:
         return Reply(text=f"{recommendation.reason} Nothing else to suggest right now.", buttons=[HANDOFF_BUTTON])
     lines = "\n".join(

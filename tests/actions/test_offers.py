@@ -192,5 +192,8 @@ async def test_an_account_with_an_open_churn_signal_is_offered_nothing_and_a_per
     dispatcher = CollectingDispatcher()
     await ActionRecommend().run(dispatcher, make_tracker("any recommendations?", "ask_recommendations", account_id), {})
     [message] = dispatcher.messages
-    assert message["text"].startswith("Your customer success manager is already looking at your account")
+    assert message["text"] == (
+        "Your customer success manager is already looking at your account with you, so I'll leave suggestions to "
+        "them for now."
+    )
     assert [b["payload"] for b in message["buttons"]] == ["/request_human"] and _events(engine) == []
