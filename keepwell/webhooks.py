@@ -18,6 +18,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import select
@@ -68,6 +69,12 @@ class _Retryable(Exception):
 
 class _Refused(Exception):
     """The receiver refused the request (a 4xx other than 429): retrying the same body will not help."""
+
+
+def _host(url: str) -> str:
+    """Where a URL points, for the log: many webhook URLs carry their own secret in the path (Slack's do)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def signature(body: bytes, secret: str) -> str:
@@ -139,7 +146,7 @@ def _send(client: httpx.Client, delivery: WebhookDelivery, policy: WebhookPolicy
     def log_retry(state: RetryCallState) -> None:
         logger.warning(
             "webhook %s for %s: attempt %d failed (%s); retrying",
-            delivery.url,
+            _host(delivery.url),
             delivery.event_key,
             state.attempt_number,
             state.outcome.exception() if state.outcome else "?",
@@ -160,7 +167,7 @@ def _send(client: httpx.Client, delivery: WebhookDelivery, policy: WebhookPolicy
         logger.error(
             "webhook delivery %s to %s failed after %d attempts: %s",
             delivery.event_key,
-            delivery.url,
+            _host(delivery.url),
             delivery.attempts,
             delivery.last_error,
         )
