@@ -28,6 +28,7 @@ ACTIONS = (
     "user.reactivate",
     "user.password_reset",
     "session.revoke_all",
+    "data.import",
 )
 CLI = "cli"
 SYSTEM = "system"
