@@ -101,7 +101,7 @@ def count_rows(source: Source) -> int:
     return max(lines - (1 if source.position == "line" else 0), 0)
 
 
-def rows(source: Source) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
+def rows(source: Source) -> Iterator[tuple[int, Any]]:
     """The file's rows with their line (CSV) or item (JSON) number; a row that cannot even be split into fields comes
     as a RowError in its place.
 
@@ -114,12 +114,17 @@ def rows(source: Source) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
         yield from _csv_rows(source)
 
 
-def _csv_rows(source: Source) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
+def _csv_rows(source: Source) -> Iterator[tuple[int, Any]]:
     # utf-8-sig: spreadsheet programs often start a UTF-8 CSV with a byte-order mark.
     with source.path.open(encoding="utf-8-sig", newline="") as file:
         reader = csv.reader(file)
         header = [name.strip() for name in next(reader, [])]
         _check_header(source, header)
+        # `feature:<key>` columns (usage) are gathered into the row's `features`; the others are fields of their own.
+        features = [
+            (i, name.removeprefix(FEATURE_PREFIX)) for i, name in enumerate(header) if _is_feature(source, name)
+        ]
+        fields = [(i, name) for i, name in enumerate(header) if not _is_feature(source, name)]
         for cells in reader:
             if not any(cell.strip() for cell in cells):
                 continue  # a blank line
@@ -129,7 +134,10 @@ def _csv_rows(source: Source) -> Iterator[tuple[int, dict[str, Any] | RowError]]
                 yield line, RowError(source.name, line, None, reason)
                 continue
             # An empty cell is an absent value: the column's default applies, or "Field required".
-            yield line, {name: cell for name, cell in zip(header, cells, strict=True) if cell.strip() != ""}
+            row: dict[str, Any] = {name: cells[i] for i, name in fields if cells[i].strip()}
+            if features:
+                row["features"] = {name: cells[i] for i, name in features if cells[i].strip()} or None
+            yield line, row
 
 
 def _check_header(source: Source, header: list[str]) -> None:
@@ -137,7 +145,7 @@ def _check_header(source: Source, header: list[str]) -> None:
         raise FileProblem(RowError(source.name, 1, None, "is empty (a CSV file starts with a header line)"))
     columns = set(source.kind.columns)
     missing = [name for name in source.kind.required_columns if name not in header]
-    unknown = [name for name in header if name not in columns and not _is_feature_column(source.kind, name)]
+    unknown = [name for name in header if name not in columns and not _is_feature(source, name)]
     doubled = sorted({name for name in header if header.count(name) > 1})
     problems = []
     if missing:
@@ -152,11 +160,11 @@ def _check_header(source: Source, header: list[str]) -> None:
         raise FileProblem(RowError(source.name, 1, None, reason))
 
 
-def _is_feature_column(kind: Kind, name: str) -> bool:
-    return kind.name == "usage" and name.startswith(FEATURE_PREFIX) and len(name) > len(FEATURE_PREFIX)
+def _is_feature(source: Source, name: str) -> bool:
+    return source.kind.name == "usage" and name.startswith(FEATURE_PREFIX) and len(name) > len(FEATURE_PREFIX)
 
 
-def _json_rows(source: Source) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
+def _json_rows(source: Source) -> Iterator[tuple[int, Any]]:
     try:
         items = json.loads(source.path.read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as error:
