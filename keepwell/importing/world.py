@@ -77,6 +77,7 @@ class _Writers:
     _HEADERS: ClassVar[dict[str, list[str]]] = {
         "usage": [
             *("account_id", "period_end", "period_days", "logins", "active_users", "support_tickets", "nps", "csat"),
+            "feature_adoption",
             *(f"feature:{name}" for name in FEATURES),
         ],
         "tickets": [
@@ -234,7 +235,9 @@ class _Account:
                 answers.append([f"{self.id}-nps-{period_end}", self.id, self.contacts[0], "nps", nps, moment, ""])
             nps_column.append(nps)
             csat_column.append(csat)
-        columns = (logins.tolist(), active.tolist(), ticket_counts.tolist(), nps_column, csat_column)
+        # What the product reports beside the per-feature counts: the share of features in use that week.
+        adoption_share = np.round((features > 0).mean(axis=1), 4).tolist()
+        columns = (logins.tolist(), active.tolist(), ticket_counts.tolist(), nps_column, csat_column, adoption_share)
         weeks = zip(self.week_labels[first:last], *columns, *features.T.tolist(), strict=True)
         usage = [[self.id, period_end, 7, *row] for period_end, *row in weeks]
         return tickets, answers, usage
