@@ -43,6 +43,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("latency_p95_ms", "p95 ms", "ms"),
     Column("rows", "Rows", "count"),
     Column("wall_seconds", "Wall s", "seconds"),
+    Column("cpu_seconds", "CPU s", "seconds"),
     Column("rows_per_second", "Rows/s", "count"),
     Column("budget_seconds", "Budget s", "seconds"),
 )

@@ -180,12 +180,12 @@ class Kind:
 KINDS: dict[str, Kind] = {
     kind.name: kind
     for kind in (
-        Kind("accounts", AccountRow, ("accounts", "customers"), ("id",)),
-        Kind("contacts", ContactRow, ("contacts",), ("external_id",)),
-        Kind("subscriptions", SubscriptionRow, ("subscriptions",), ("external_id",)),
+        Kind("accounts", AccountRow, ("accounts", "account", "customers"), ("id",)),
+        Kind("contacts", ContactRow, ("contacts", "contact"), ("external_id",)),
+        Kind("subscriptions", SubscriptionRow, ("subscriptions", "subscription"), ("external_id",)),
         Kind("usage", UsageRow, ("usage", "usage_snapshots"), ("account_id", "period_end")),
-        Kind("tickets", TicketRow, ("tickets", "support_tickets"), ("external_id",)),
-        Kind("surveys", SurveyRow, ("surveys", "survey_answers"), ("external_id",)),
+        Kind("tickets", TicketRow, ("tickets", "ticket", "support_tickets"), ("external_id",)),
+        Kind("surveys", SurveyRow, ("surveys", "survey", "survey_answers"), ("external_id",)),
         Kind("onboarding", OnboardingRow, ("onboarding", "onboarding_steps"), ("account_id", "step_key")),
     )
 }

@@ -37,7 +37,14 @@ def test_schema_md_documents_every_column_of_every_kind_and_which_are_required()
 
 @pytest.mark.parametrize(
     ("name", "kind"),
-    [("usage", "usage"), ("usage_snapshots", "usage"), ("support_tickets", "tickets"), ("customers", "accounts")],
+    [
+        ("usage", "usage"),
+        ("usage_snapshots", "usage"),
+        ("support_tickets", "tickets"),
+        ("customers", "accounts"),
+        ("survey", "surveys"),
+        ("subscription", "subscriptions"),
+    ],
 )
 def test_a_kind_is_found_by_its_name_or_file_alias(name: str, kind: str) -> None:
     assert kind_named(name).name == kind
