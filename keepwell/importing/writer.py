@@ -6,7 +6,7 @@ from datetime import date
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,9 @@ from keepwell.models import (
 )
 
 _LOOKUP_BATCH = 500
+# Columns a re-import leaves alone when its row gives no value: an account's owner may have been assigned in the
+# console since the last import, and an export without owners must not unassign them.
+_KEPT_WHEN_ABSENT = {"customers": ("owner_csm_id",)}
 
 
 def write(session: Session, kind: str, rows: Sequence[Row], *, today: date | None = None) -> int:
@@ -63,6 +66,8 @@ def _upsert(session: Session, table: Table, conflict: tuple[str, ...], records: 
         raise NotImplementedError(f"importing into {dialect.name} is not supported (SQLite and PostgreSQL are)")
     names = tuple(records[0])
     updated = {name: statement.excluded[name] for name in names if name not in conflict}
+    for name in _KEPT_WHEN_ABSENT.get(table.name, ()):
+        updated[name] = func.coalesce(statement.excluded[name], table.columns[name])
     statement = statement.on_conflict_do_update(index_elements=list(conflict), set_=updated)
     if dialect.name == "sqlite" and _no_python_defaults_missing(table, names):
         _executemany_on_driver(session, statement, table, names, records)

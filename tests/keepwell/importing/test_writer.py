@@ -78,6 +78,19 @@ def test_an_owner_is_stored_as_the_console_users_id(db: Session, row: Row) -> No
     assert db.get(Customer, "acc_1").owner_csm_id == csm.id  # type: ignore[union-attr]
 
 
+def test_an_import_without_an_owner_keeps_the_one_assigned(db: Session, row: Row) -> None:
+    first = staff.create(db, "first@example.com", "a-long-enough-password")
+    second = staff.create(db, "second@example.com", "a-long-enough-password")
+    _put(db, "accounts", row("accounts", owner="first@example.com"))
+    _put(db, "accounts", row("accounts", name="Copperleaf Ltd"))
+    account = db.get(Customer, "acc_1")
+    db.refresh(account)
+    assert (account.name, account.owner_csm_id) == ("Copperleaf Ltd", first.id)  # type: ignore[union-attr]
+    _put(db, "accounts", row("accounts", owner="second@example.com"))
+    db.refresh(account)
+    assert account.owner_csm_id == second.id  # type: ignore[union-attr]
+
+
 def test_the_subscription_in_force_sets_the_accounts_current_terms(db: Session, row: Row) -> None:
     _put(db, "accounts", row("accounts", plan="starter", mrr=50, seats_purchased=5))
     _put(
