@@ -15,7 +15,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from api.deps import AdminRequired, CsrfRejected, LoginRequired
 from api.middleware import ChatCORSMiddleware, SecurityHeadersMiddleware
 from api.openapi import document_request_errors
-from api.routes import chat, console, conversations, demo, health, pages
+from api.routes import chat, console, conversations, demo, health, ingest, pages
 from api.schemas import ValidationErrorPublic
 from api.services import sessions
 from api.services.articles import HelpCentre
@@ -111,7 +111,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
 
 def _add_routes(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
-    for module in (chat, conversations, health, demo, pages, console):
+    for module in (chat, conversations, ingest, health, demo, pages, console):
         app.include_router(module.router)
 
 

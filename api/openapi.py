@@ -16,6 +16,8 @@ from api.schemas import ErrorPublic, ValidationErrorPublic
 _REF_PREFIX = "#/components/schemas/"
 # FastAPI's own 422 models, unused once every 422 names ValidationErrorPublic.
 _FASTAPI_422_MODELS = ("HTTPValidationError", "ValidationError")
+# Routes' own 422 bodies: each extends ValidationErrorPublic (same `detail` and `errors`, more fields).
+_OWN_422_MODELS = ("IngestValidationErrorPublic",)
 
 
 def _json_response(description: str, model: type[BaseModel]) -> dict[str, Any]:
@@ -51,7 +53,7 @@ def with_request_errors(document: dict[str, Any]) -> dict[str, Any]:
             if not isinstance(operation, dict):
                 continue
             responses = operation.setdefault("responses", {})
-            if "422" in responses:
+            if "422" in responses and not _documents_own_422(responses["422"]):
                 responses["422"] = VALIDATION_ERROR_RESPONSE
             if "requestBody" in operation:
                 responses.setdefault("400", UNREADABLE_BODY_RESPONSE)
@@ -61,6 +63,13 @@ def with_request_errors(document: dict[str, Any]) -> dict[str, Any]:
     for name in _FASTAPI_422_MODELS:
         schemas.pop(name, None)
     return document
+
+
+def _documents_own_422(response: dict[str, Any]) -> bool:
+    """Whether a route documents a 422 of its own that extends `ValidationErrorPublic` (the ingest API's, which
+    also names the failing items); FastAPI's default 422 is replaced."""
+    ref = response.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref", "")
+    return ref.removeprefix(_REF_PREFIX) in _OWN_422_MODELS
 
 
 def _header(description: str, schema: dict[str, Any]) -> dict[str, Any]:

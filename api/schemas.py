@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
 from keepwell.identity import CUSTOMER_ID_PATTERN
+from keepwell.importing import kind_named
 
 CONVERSATION_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32}$")
 # The widget's own id for a message: a retry with the same id is the same message.
@@ -169,3 +170,69 @@ class DemoCustomerPublic(BaseModel):
 class DemoCustomersPublic(BaseModel):
     data: list[DemoCustomerPublic]
     count: int
+
+
+# The ingest API: what a company's own systems push. Each item's `type` names one record kind of the importer
+# (keepwell.importing), whose row model checks the rest of its fields; the schema shows those models.
+INGEST_ITEM_TYPES = {"usage": "usage", "survey": "surveys", "subscription": "subscriptions"}
+_INGEST_ITEM_DESCRIPTIONS = {
+    "usage": "An account's usage over a period (a day, a week, 30 days); the same account and period_end again "
+    "replaces it",
+    "survey": "A CSAT (1-5) or NPS (0-10) answer, dated, from a contact of the account; the same external_id again "
+    "replaces it",
+    "subscription": "A subscription term (plan, MRR, seats, dates, status); the account's current terms follow it. "
+    "The same external_id again updates the term",
+}
+MAX_INGEST_ITEMS = 1000
+
+
+def _ingest_item_schema() -> dict[str, object]:
+    variants = []
+    for item_type, kind in INGEST_ITEM_TYPES.items():
+        row = kind_named(kind).model.model_json_schema()
+        variants.append(
+            {
+                "title": f"{item_type} item",
+                "description": f"{_INGEST_ITEM_DESCRIPTIONS[item_type]} (the importer's `{kind}` rows).",
+                "type": "object",
+                "required": ["type", *row.get("required", [])],
+                "properties": {"type": {"const": item_type}, **row["properties"]},
+                "additionalProperties": False,
+            }
+        )
+    return {"oneOf": variants}
+
+
+class IngestBatchIn(BaseModel):
+    """A batch of up to 1,000 items, written all together or not at all."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Checked item by item by the importer (so a bad item is named with its index, field and reason); the schema
+    # documents each type's fields.
+    items: Annotated[
+        list[dict[str, object]],
+        Field(min_length=1, max_length=MAX_INGEST_ITEMS),
+        WithJsonSchema({"type": "array", "minItems": 1, "maxItems": MAX_INGEST_ITEMS, "items": _ingest_item_schema()}),
+    ]
+
+
+class IngestItemErrorPublic(BaseModel):
+    item: int = Field(description="The item's index in `items`, from 0")
+    field: str | None = Field(description="The field at fault; null when the item as a whole is (a duplicate)")
+    reason: str
+
+
+class IngestValidationErrorPublic(ValidationErrorPublic):
+    """422: the batch was refused and nothing written. `items` names each failing item (empty when the batch as a
+    whole does not fit the schema, e.g. more than 1,000 items)."""
+
+    items: list[IngestItemErrorPublic] = Field(default_factory=list)
+
+
+class IngestResultPublic(BaseModel):
+    """The batch was written: how many items it held and how many of each type were written (inserted or updated;
+    a batch sent again writes the same rows with the same values, so it changes nothing)."""
+
+    received: int
+    written: dict[str, int]

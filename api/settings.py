@@ -63,6 +63,8 @@ class Settings(CoreSettings):
     chat_rate_limit_per_address: str = "120/minute"
     login_rate_limit_per_address: str = "20/minute"
     login_rate_limit_per_account: str = "5/15 minutes"
+    # Ingest API batches (up to 1,000 items each) per API key.
+    ingest_rate_limit_per_key: str = "60/minute"
     # Forwarded headers (X-Forwarded-For, X-Forwarded-Proto) are believed only from these addresses or networks
     # (a reverse proxy); "*" believes any peer, safe only when nothing but the proxy can reach the gateway.
     trusted_proxies: list[str] = Field(default_factory=list)
@@ -74,6 +76,7 @@ class Settings(CoreSettings):
         "chat_rate_limit_per_address",
         "login_rate_limit_per_address",
         "login_rate_limit_per_account",
+        "ingest_rate_limit_per_key",
     )
     @classmethod
     def _rate_limit_notation(cls, value: str) -> str:

@@ -28,6 +28,8 @@ ACTIONS = (
     "user.reactivate",
     "user.password_reset",
     "session.revoke_all",
+    "api_key.create",
+    "api_key.revoke",
     "data.import",
 )
 CLI = "cli"

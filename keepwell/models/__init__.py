@@ -3,6 +3,7 @@
 Alembic (`keepwell/migrations`) owns the schema: a change here comes with a migration.
 """
 
+from keepwell.models.api_keys import ApiKey
 from keepwell.models.base import Base, as_utc, utcnow
 from keepwell.models.conversations import Conversation, ConversationFlag, Feedback, Handoff, Message
 from keepwell.models.customers import Contact, Customer, UsageSnapshot
@@ -13,6 +14,7 @@ from keepwell.models.success import ChurnSignal, CSMTask, HealthSnapshot, Onboar
 from keepwell.models.voice import SupportTicket, SurveyAnswer
 
 __all__ = [
+    "ApiKey",
     "AuditEvent",
     "Base",
     "CSMTask",

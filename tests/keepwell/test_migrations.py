@@ -1,6 +1,7 @@
 """keepwell/migrations and keepwell.db.upgrade: the models and the head agree, v0.1 data survives the upgrade,
 upgrades are idempotent and safe to run twice at once; on SQLite and on a real PostgreSQL."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -399,13 +400,18 @@ def test_cli_db_revision_writes_what_the_models_changed_as_a_formatted_revision(
 
     assert cli(["db", "revision", "-m", "Add the log"]) == 0
 
-    written = copy / "versions" / f"{int(previous) + 1:04d}_add_the_log.py"
+    # Numbered after the head's leading digits, whether the head is `0003` or a named id like `0006_api_keys`.
+    number = int(re.match(r"\d+", previous).group()) + 1  # type: ignore[union-attr]
+    written = copy / "versions" / f"{number:04d}_add_the_log.py"
     assert f"Wrote {written}" in capsys.readouterr().out
     source = written.read_text()
     assert f'down_revision: str | None = "{previous}"' in source  # ruff's quotes: the hooks ran
-    assert "op.batch_alter_table" in source and "op.create_table" in source
+    assert "op.create_table" in source or "op.batch_alter_table" in source
     ruff = [sys.executable, "-m", "ruff"]
     assert subprocess.run([*ruff, "format", "--check", "--quiet", str(written)], check=False).returncode == 0
+    # The revision holds the whole change: with it, the models and the migrations agree again.
+    assert cli(["db", "revision", "-m", "Nothing more"]) == 1
+    assert "agree" in capsys.readouterr().out
 
 
 def test_the_gateway_refuses_to_start_on_an_outdated_database(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ router = APIRouter(prefix="/console/audit", tags=["console"])
 
 PAGE_SIZE = 50
 # Groups offered beside the single actions: every sign-in event, every account change.
-ACTION_GROUPS = {"auth.": "Any sign-in event", "user.": "Any account change"}
+ACTION_GROUPS = {"auth.": "Any sign-in event", "user.": "Any account change", "api_key.": "Any API key change"}
 
 
 @router.get("", response_class=HTMLResponse, include_in_schema=False)

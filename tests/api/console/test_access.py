@@ -10,7 +10,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from keepwell import audit, handoffs, identity, staff
+from keepwell import api_keys, audit, handoffs, identity, staff
 from keepwell.models import Conversation
 from keepwell.staff import StaffView
 from tests.api.conftest import IDENTITY_SECRET
@@ -18,7 +18,7 @@ from tests.api.console.conftest import CSM_EMAIL, csrf_in
 
 # Reached without a session on purpose: the login form itself.
 PUBLIC = {("GET", "/console/login"), ("POST", "/console/login")}
-ADMIN_PREFIXES = ("/console/users", "/console/audit")
+ADMIN_PREFIXES = ("/console/users", "/console/audit", "/console/api-keys")
 CONVERSATION_ID = "c" * 32
 
 
@@ -43,6 +43,8 @@ def _fill(path: str, user_id: int, handoff_id: int) -> str:
 def targets(db: Session, demo_csm: StaffView) -> tuple[int, int]:
     db.add(Conversation(id=CONVERSATION_ID, customer_id=None))
     handoff = handoffs.request_handoff(db, CONVERSATION_ID, None, "asked for a person", [])
+    key = api_keys.create(db, "backend", "cli")
+    assert key.view.id == 1  # what `_fill` puts for {key_id}
     db.commit()
     return demo_csm.id, handoff.id
 
@@ -53,7 +55,8 @@ def _state(db: Session) -> Any:
     users = [(u.username, u.role, u.active, u.sessions_valid_after) for u in staff.list_staff(db)]
     open_handoffs = [h.id for h in handoffs.list_handoffs(db, status="open")]
     changes = [e.action for e in audit.list_events(db, page_size=200).items if not e.action.startswith("auth.")]
-    return users, open_handoffs, changes
+    keys = api_keys.list_keys(db)
+    return users, open_handoffs, changes, keys
 
 
 def test_the_console_has_the_routes_this_file_expects(app: FastAPI) -> None:
