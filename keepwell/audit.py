@@ -32,6 +32,7 @@ ACTIONS = (
     "session.revoke_all",
     "api_key.create",
     "api_key.revoke",
+    "data.import",
 )
 CLI = "cli"
 SYSTEM = "system"
