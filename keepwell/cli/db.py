@@ -2,6 +2,7 @@
 write a new migration after a model change."""
 
 import argparse
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,7 @@ def _revision(args: argparse.Namespace) -> int:
                     migrations.config(connection),
                     message=args.message,
                     autogenerate=True,
-                    rev_id=f"{int(migrations.head()) + 1:04d}",
+                    rev_id=_next_revision_id(migrations.head()),
                     process_revision_directives=_skip_empty,
                 )
         finally:
@@ -76,3 +77,11 @@ def _revision(args: argparse.Namespace) -> int:
         if script is not None:
             print(f"Wrote {script.path}: review it (SQLite batch steps, data to carry over), then test it.")
     return 0
+
+
+def _next_revision_id(head: str) -> str:
+    """The number after the head's: ids start with four digits, maybe followed by a name ("0004_scorecards")."""
+    number = re.match(r"\d+", head)
+    if number is None:
+        raise ValueError(f"the head revision {head!r} does not start with a number")
+    return f"{int(number.group()) + 1:04d}"

@@ -1,6 +1,7 @@
 """Demo data: idempotent, deterministic, plausible, and spread over segments and health bands."""
 
 from collections import Counter
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -10,8 +11,9 @@ from sqlalchemy.orm import Session
 from keepwell import demo_data
 from keepwell.accounts import Account, list_accounts, usage_history
 from keepwell.db import make_engine, session_scope, upgrade
-from keepwell.health import Scorecard, component_values, score
+from keepwell.health import score
 from keepwell.models import Customer, UsageSnapshot
+from keepwell.scorecards import Scorecard
 
 TODAY = date(2025, 6, 1)
 
@@ -125,12 +127,22 @@ def test_usage_values_are_in_range(session: Session, seeded: list[Account]) -> N
 
 def test_some_accounts_improve_and_some_decline(session: Session, seeded: list[Account]) -> None:
     # Seat counts are current-only, so compare the usage-driven components of the first and last snapshots.
-    usage_only = Scorecard(weights={"active_users": 0.4, "feature_adoption": 0.3, "login_frequency": 0.3})
+    usage_only = Scorecard.model_validate(
+        {
+            "id": "usage-only",
+            "default": True,
+            "measures": {
+                "active_users": {"weight": 0.4, "linear": {"zero_at": 0, "full_at": 1}},
+                "feature_adoption": {"weight": 0.3, "linear": {"zero_at": 0, "full_at": 1}},
+                "login_frequency": {"weight": 0.3, "linear": {"zero_at": 0, "full_at": 20}},
+            },
+        }
+    )
     changes = []
     for account in seeded:
         history = usage_history(session, account.id)
-        first, last = (component_values(account, u) for u in (history[0], history[-1]))
-        changes.append(sum((last[n] - first[n]) * w for n, w in usage_only.weights.items()))
+        first, last = (score(replace(account, usage=u), usage_only).score for u in (history[0], history[-1]))
+        changes.append(last - first)
 
     assert sum(change >= 8 for change in changes) >= 10
     assert sum(change <= -8 for change in changes) >= 10
