@@ -5,6 +5,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from keepwell import health
+from keepwell.accounts import Account
 from keepwell.health import COMPONENT_LABELS, DRIVER_COUNT, Component, Driver, HealthScore
 from keepwell.models import HealthSnapshot
 
@@ -20,6 +22,11 @@ def latest(session: Session, account_id: str) -> HealthScore | None:
     if not rows:
         return None
     return _health(rows[0], rows[1].score if len(rows) > 1 else None)
+
+
+def assess(session: Session, account: Account) -> HealthScore:
+    """The account's health as the engine last recorded it (with trend); scored live when it has no snapshot yet."""
+    return latest(session, account.id) or health.score(account)
 
 
 def history(session: Session, account_id: str) -> list[HealthScore]:

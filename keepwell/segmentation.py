@@ -11,6 +11,7 @@ from keepwell import yamlfile
 from keepwell.scorecards.config import Match
 from keepwell.scorecards.measures import Facts
 from keepwell.segments import LIFECYCLE_STAGES
+from keepwell.yamlfile import Invalid
 
 DEFAULT_PATH = Path(__file__).resolve().with_name("segments.yml")
 
@@ -42,9 +43,9 @@ class TouchRule(_Strict):
 
 def _last_takes_the_rest(rules: list[StageRule] | list[TouchRule], what: str) -> None:
     if rules[-1].when is not None:
-        raise ValueError(f"the last of the {what} needs no `when`: it takes every account the others leave")
+        raise Invalid(f"the last of the {what} needs no `when`: it takes every account the others leave", what)
     if any(rule.when is None for rule in rules[:-1]):
-        raise ValueError(f"only the last of the {what} may leave out `when` (the ones after it could never apply)")
+        raise Invalid(f"only the last of the {what} may leave out `when` (the ones after could never apply)", what)
 
 
 class SegmentRules(_Strict):
@@ -56,12 +57,12 @@ class SegmentRules(_Strict):
     def _well_formed(self) -> "SegmentRules":
         limits = [band.below for band in self.arr_bands]
         if limits[-1] is not None or any(limit is None for limit in limits[:-1]):
-            raise ValueError("every ARR band but the last needs `below`, and the last none")
+            raise Invalid("every ARR band but the last needs `below`, and the last none", "arr_bands")
         if limits[:-1] != sorted(limits[:-1]) or len(set(limits)) != len(limits):  # type: ignore[type-var]
-            raise ValueError("ARR bands must go up: each `below` above the one before")
+            raise Invalid("ARR bands must go up: each `below` above the one before", "arr_bands")
         ids = [band.id for band in self.arr_bands]
         if len(set(ids)) != len(ids):
-            raise ValueError(f"duplicate ARR band ids in {ids}")
+            raise Invalid(f"duplicate ARR band ids in {ids}", "arr_bands")
         _last_takes_the_rest(self.lifecycle_stages, "lifecycle_stages")
         _last_takes_the_rest(self.touch_models, "touch_models")
         return self

@@ -237,10 +237,11 @@ class ScorecardBook(_Strict):
         ids = [s.id for s in self.scorecards]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
-            raise ValueError(f"duplicate scorecard ids {duplicates}")
+            raise Invalid(f"duplicate scorecard ids {duplicates}", "scorecards")
         defaults = [s.id for s in self.scorecards if s.default]
         if len(defaults) != 1:
-            raise ValueError(f"exactly one scorecard must be the default (default: true), found {defaults or 'none'}")
+            found = defaults or "none"
+            raise Invalid(f"exactly one scorecard must be the default (default: true), found {found}", "scorecards")
         return self
 
     @property
