@@ -33,6 +33,7 @@ PLAN_SEAT_LIMITS = {"starter": (1, 50), "growth": (1, 100_000), "enterprise": (5
 BAND_SHARES = {"green": 0.40, "red": 0.25}  # yellow takes the rest
 SNAPSHOTS = 52  # weeks of usage, fewer for an account younger than a year
 PERIOD_DAYS = 7
+_LEGACY_SNAPSHOTS = 6
 HEALTH_WEEKS = 8  # weekly health snapshots written at seeding, the last one as of `today`
 MONTH_DAYS = 30
 RENEWAL_WINDOW_DAYS = 60  # an annual contract this close to renewal is in the "renewal" stage
@@ -115,7 +116,7 @@ def seed(session: Session, *, customers: int = 64, seed: int = 7, today: date | 
     names = _names(rng, customers)
     created: list[Customer] = []
     for index, ((plan, size, stage), band, name) in enumerate(zip(combos, bands, names, strict=True), start=1):
-        created.append(_customer(rng, f"cus_{index:03d}", name, plan, size, stage, band, today))
+        created.append(_customer(rng, seed, f"cus_{index:03d}", name, plan, size, stage, band, today))
     session.add_all(created)
     session.flush()
     target_bands = {customer.id: band for customer, band in zip(created, bands, strict=True)}
@@ -164,7 +165,15 @@ def _names(rng: random.Random, n: int) -> list[str]:
 
 
 def _customer(
-    rng: random.Random, customer_id: str, name: str, plan: str, size: str, stage: str, band: str, today: date
+    rng: random.Random,
+    seed: int,
+    customer_id: str,
+    name: str,
+    plan: str,
+    size: str,
+    stage: str,
+    band: str,
+    today: date,
 ) -> Customer:
     signup, renewal = _dates(rng, plan, stage, today)
     if plan == "free":
@@ -175,7 +184,13 @@ def _customer(
     trend = rng.choices(_TRENDS, weights=_TREND_WEIGHTS[band])[0]
     drift = rng.uniform(0.12, 0.30)
     utilisation_noise = rng.uniform(-1, 1)
-    noise = [_draw_noise(rng) for _ in range(SNAPSHOTS)]
+    # The draws of the six monthly snapshots earlier demos had, still taken so the draws after them, and so every
+    # account's seats and MRR, stay what the conversation suite (tests/conversations) quotes. The weekly noise comes
+    # from a generator of the account's own.
+    for _ in range(_LEGACY_SNAPSHOTS):
+        _draw_legacy_noise(rng)
+    weekly = random.Random(f"{seed}-{customer_id}-weeks")  # noqa: S311 -- reproducible demo draws
+    noise = [_draw_noise(weekly) for _ in range(SNAPSHOTS)]
     period_ends = [today - timedelta(days=PERIOD_DAYS * k) for k in range(SNAPSHOTS - 1, -1, -1)]
     # Usage starts with the account: the first week ends a week after signup.
     period_ends = [end for end in period_ends if end >= signup + timedelta(days=PERIOD_DAYS)]
@@ -237,8 +252,8 @@ def _dates(rng: random.Random, plan: str, stage: str, today: date) -> tuple[date
     if plan == "free":
         # No contract: the renewal date is the next monthly cycle, which is never more than 30 days away.
         signup = today - timedelta(days=rng.randint(*_SIGNUP_AGE_DAYS[stage]))
-        cycles = (today - signup).days // PERIOD_DAYS + 1
-        return signup, signup + timedelta(days=PERIOD_DAYS * cycles)
+        cycles = (today - signup).days // MONTH_DAYS + 1
+        return signup, signup + timedelta(days=MONTH_DAYS * cycles)
     if stage == "renewal":
         renewal = today + timedelta(days=rng.randint(10, RENEWAL_WINDOW_DAYS))
         return renewal - timedelta(days=365 * rng.randint(1, 3)), renewal
@@ -247,6 +262,14 @@ def _dates(rng: random.Random, plan: str, stage: str, today: date) -> tuple[date
         renewal = signup + timedelta(days=365 * ((today - signup).days // 365 + 1))
         if (renewal - today).days > RENEWAL_WINDOW_DAYS:
             return signup, renewal
+
+
+def _draw_legacy_noise(rng: random.Random) -> None:
+    for _ in range(4):
+        rng.uniform(-1, 1)
+    for share in (0.8, 0.75):
+        if rng.random() < share:
+            rng.uniform(-1, 1)
 
 
 def _draw_noise(rng: random.Random) -> _Noise:
