@@ -44,7 +44,7 @@ class Run:
     def each(self, items: Iterable[Item], what: str) -> Iterator[Item]:
         """Iterate with a progress bar (counts, rate, time left) when the run shows progress."""
         items = list(items)
-        yield from tqdm(items, desc=what, unit=" accounts", total=len(items), disable=not self.progress, leave=False)
+        yield from tqdm(items, desc=what, unit=" accounts", total=len(items), disable=not self.progress)
 
 
 @dataclass(frozen=True)

@@ -251,3 +251,13 @@ def test_cli_recompute_reports_and_refuses_a_bad_scorecards_file(
     assert f"{bad}:5: scorecards.0.measures.karma" in capsys.readouterr().err
     with session_scope(db) as session:
         assert session.scalar(select(func.count()).select_from(HealthSnapshot)) == 1
+
+
+def test_a_run_shows_progress_with_counts(db: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+    with session_scope(db) as session:
+        for n in range(3):
+            add_account(session, f"a{n}")
+    run(db, progress=True)
+
+    err = capsys.readouterr().err
+    assert "health" in err and "3/3" in err and "accounts" in err
