@@ -9,8 +9,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import followups, kb, replies
 from actions._dispatch import send
-from actions.customer import account_reply
-from keepwell import accounts, health
+from actions.customer import account_reply, health_of
+from actions.settings import get_settings
+from keepwell import accounts
 
 # What each answer covers: another question of the same message that names one of these is already answered.
 HEALTH_WORDS = frozenset(
@@ -31,7 +32,7 @@ class ActionAccountHealth(Action):
 
         def compose(account: accounts.Account) -> replies.Reply:
             shown.append(True)
-            return replies.account_health(account, health.score(account))
+            return replies.account_health(account, health_of(account), get_settings().health_disclosure)
 
         send(dispatcher, await account_reply(tracker, compose))
         answered = await kb.answer_the_rest(dispatcher, tracker.latest_message.get("text") or "", HEALTH_WORDS)

@@ -9,8 +9,9 @@ from rasa_sdk import Tracker
 from actions import services
 from actions.replies import ACCOUNT_NOT_FOUND, HANDOFF_BUTTON, SIGN_IN_INVITATION, Reply
 from actions.settings import get_settings
-from keepwell import accounts, assertions
+from keepwell import accounts, assertions, health_history
 from keepwell.db import session_scope
+from keepwell.health import HealthScore
 
 
 def verified_customer_id(tracker: Tracker, internal_secret: str) -> str | None:
@@ -49,6 +50,12 @@ def current_account(tracker: Tracker) -> tuple[str | None, accounts.Account | No
         return customer_id, accounts.get_account(session, customer_id)
 
 
+def health_of(account: accounts.Account) -> HealthScore:
+    """The account's health as the engine last recorded it (with its trend); scored live before the first recompute."""
+    with session_scope(services.engine()) as session:
+        return health_history.assess(session, account)
+
+
 async def account_reply(tracker: Tracker, compose: Callable[[accounts.Account], Reply]) -> Reply:
     """A reply about the signed-in customer's account, or an invitation to sign in, or a person when it is unknown."""
     customer_id, account = await asyncio.to_thread(current_account, tracker)  # database I/O off the event loop
@@ -56,4 +63,5 @@ async def account_reply(tracker: Tracker, compose: Callable[[accounts.Account], 
         return Reply(SIGN_IN_INVITATION)
     if account is None:
         return Reply(ACCOUNT_NOT_FOUND, buttons=[HANDOFF_BUTTON])
-    return await asyncio.to_thread(compose, account)  # a compose may read or record in the database
+    # A composer may read or record in the database (health snapshots, the checklist, the offer funnel).
+    return await asyncio.to_thread(compose, account)

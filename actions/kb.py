@@ -9,9 +9,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import followups, replies, services
 from actions._dispatch import send
-from actions.customer import account_reply
+from actions.customer import account_reply, health_of
 from actions.escalation import OFFER_SLOT, offer_after_answer
-from keepwell import escalation, health
+from actions.settings import get_settings
+from keepwell import escalation
 from keepwell.questions import split_questions
 from keepwell.text import content_words
 from knowledge_base import SearchResult
@@ -129,7 +130,11 @@ async def answer(
     topic = None if fresh else tracker.get_slot(followups.TOPIC_SLOT)
     if topic == followups.ACCOUNT_HEALTH:
         if not reported and followups.asks_why(question):  # "why?" after the health score: what drives it
-            send(dispatcher, await account_reply(tracker, lambda a: replies.health_explained(a, health.score(a))))
+            disclosure = get_settings().health_disclosure
+            send(
+                dispatcher,
+                await account_reply(tracker, lambda a: replies.health_explained(a, health_of(a), disclosure)),
+            )
             return [SlotSet(OFFER_SLOT, False)]
         topic = None
     follow_up = not picked and bool(topic) and followups.is_follow_up(question)

@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import followups, replies, services
+from actions import followups, onboarding, replies, services
 from actions._dispatch import send
 from actions.customer import account_reply
 from keepwell import accounts, funnel, health, offers
@@ -80,7 +80,14 @@ class ActionRecommend(Action):
             answer = await asyncio.to_thread(_answer, text)  # encoding the query is CPU work
             if answer is not None:
                 send(dispatcher, replies.kb_answer(answer))
-        reply = await account_reply(tracker, lambda account: _recommend(account, tracker.sender_id))
+        asks_next = onboarding.asks_next_step(text)
+
+        def recommend(account: accounts.Account) -> replies.Reply:
+            return _recommend(account, tracker.sender_id)
+
+        reply = await account_reply(
+            tracker, lambda a: onboarding.next_step(a, recommend) if asks_next else recommend(a)
+        )
         send(dispatcher, reply)
         # A follow-up ("how do I do that?", "how much is it?") is about the help centre's answer, else the first
         # suggestion.

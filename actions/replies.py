@@ -4,10 +4,12 @@ import json
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Literal
 
 from keepwell.accounts import Account
 from keepwell.health import HealthScore
 from keepwell.offers import OPEN_SIGNAL_REASON, Offer, Recommendation
+from keepwell.onboarding import Checklist
 from keepwell.segments import segment_of
 from knowledge_base import Passage, SearchResult
 
@@ -120,40 +122,120 @@ def kb_answer_empty() -> Reply:
     return Reply(text="What would you like to know about Orbitly? Ask me in a sentence and I'll look it up.")
 
 
-def account_health(account: Account, health: HealthScore) -> Reply:
-    drivers = "\n".join(
-        f"{'▲' if d.direction == 'up' else '▼'} {d.label}: {round(d.value)}/100" for d in health.drivers
-    )
-    advice = {
-        "green": "You're in great shape — keep it up.",
-        "yellow": "There's room to grow; ask me for recommendations to see what would help most.",
-        "red": "Your account needs attention. I can get your customer success manager to help you get back on track.",
-    }[health.band]
+# What a customer can do about each measure that holds their health back (the "tips" disclosure and advice).
+TIPS = {
+    "login_frequency": "Make Orbitly part of the day: the daily digest and the mobile app bring people back.",
+    "active_users": "Bring back the teammates who have a seat but haven't been active lately.",
+    "seat_utilisation": "Invite teammates to the seats you already pay for.",
+    "feature_adoption": "Try a key feature you haven't used yet, such as automations, reports or an integration.",
+    "support_load": "The help centre's troubleshooting guides often fix an issue faster than a ticket.",
+    "csat": "Tell us what would make Orbitly better for you: just say it here.",
+    "nps": "Tell us what would make Orbitly better for you: just say it here.",
+    "days_to_renewal": "Review your plan before it renews, so it fits how your team works.",
+    "billing_state": "Update your payment details under Settings → Billing to keep your subscription current.",
+    "onboarding_progress": "Finish your Getting started checklist: ask me “what should we do next?”.",
+}
+Disclosure = Literal["full", "band", "tips"]
+_TRENDS = {"up": "improving", "down": "slipping", "flat": "steady"}
+
+
+def _trend_words(health: HealthScore, *, with_numbers: bool) -> str:
+    if health.trend is None:
+        return ""
+    if with_numbers and health.previous_score is not None and health.trend != "flat":
+        return f", {health.trend} from {health.previous_score} at the last check"
+    return f", {_TRENDS[health.trend]} since the last check"
+
+
+def _tips(health: HealthScore) -> list[str]:
+    # Two measures can share a tip (CSAT and NPS): each tip once, strongest drag first.
+    tips = [TIPS[d.measure] for d in health.drags if d.measure in TIPS]
+    return list(dict.fromkeys(tips))[:DRIVER_TIPS]
+
+
+DRIVER_TIPS = 3
+
+
+def account_health(account: Account, health: HealthScore, disclosure: Disclosure = "full") -> Reply:
+    """The account's health: band, trend and the top drivers in plain words, as much as the company shows."""
     buttons = [{"title": "Recommendations", "payload": "/ask_recommendations"}]
+    if disclosure == "tips":
+        tips = _tips(health)
+        if not tips:
+            return Reply(
+                text=f"{account.name} is making good use of Orbitly: nothing to improve right now.", buttons=buttons
+            )
+        lines = "\n".join(f"• {tip}" for tip in tips)
+        return Reply(text=f"Here's what would help {account.name} get more from Orbitly:\n{lines}", buttons=buttons)
+    numbers = disclosure == "full"
+    head = (
+        f"{possessive(account.name)} health score is {health.score}/100 ({health.band})"
+        if numbers
+        else f"{possessive(account.name)} account health is {health.band}"
+    )
+    shown = list(health.drivers)
+    # The strongest drag is always worth knowing, even when three lifts outweigh it.
+    if health.drags and health.drags[0] not in shown:
+        shown.append(health.drags[0])
+    lifts = [d.text or d.label for d in shown if d.direction == "up"]
+    drags = [d.text or d.label for d in shown if d.direction == "down"]
+    lines = [f"{head}{_trend_words(health, with_numbers=numbers)}."]
+    if lifts:
+        lines.append(f"▲ Helping: {'; '.join(lifts)}.")
+    if drags:
+        lines.append(f"▼ Holding it back: {'; '.join(drags)}.")
+    lines.append(
+        {
+            "green": "You're in great shape — keep it up.",
+            "yellow": "There's room to grow; ask me for recommendations to see what would help most.",
+            "red": "Your account needs attention. I can get your customer success manager to help you get back on "
+            "track.",
+        }[health.band]
+    )
     if health.band == "red":
         buttons = [HANDOFF_BUTTON]
+    return Reply(text="\n".join(lines), buttons=buttons)
+
+
+def health_explained(account: Account, health: HealthScore, disclosure: Disclosure = "full") -> Reply:
+    """Why the score is what it is: every measure, weakest first, and the one that would lift it most."""
+    buttons = [{"title": "Recommendations", "payload": "/ask_recommendations"}]
+    if not health.components:
+        return Reply(text=f"There's no usage data for {account.name} yet, so the score stays neutral until there is.")
+    if disclosure == "tips":
+        return account_health(account, health, "tips")
+    weakest = sorted(health.components, key=lambda c: c.value)
+    numbers = disclosure == "full"
+    lines = "\n".join(
+        f"{'▼' if c.value < 50 else '▲'} {c.label}: {c.text or c.label}"
+        + (f" ({round(c.value)}/100)" if numbers else "")
+        for c in weakest
+    )
+    head = (
+        f"{possessive(account.name)} score is {health.score}/100 ({health.band})"
+        if numbers
+        else (f"{possessive(account.name)} health is {health.band}")
+    )
     return Reply(
-        text=(
-            f"{possessive(account.name)} health score is {health.score}/100 ({health.band}).\n"
-            f"What drives it:\n{drivers}\n{advice}"
-        ),
+        text=f"{head}. Each measure, weakest first:\n{lines}\n"
+        f"The biggest lift would come from {weakest[0].label.lower()}.",
         buttons=buttons,
     )
 
 
-def health_explained(account: Account, health: HealthScore) -> Reply:
-    """Why the score is what it is: every measure, weakest first, and the one that would lift it most."""
-    if not health.components:
-        return Reply(text=f"There's no usage data for {account.name} yet, so the score stays neutral until there is.")
-    weakest = sorted(health.components, key=lambda c: c.value)
-    lines = "\n".join(f"{'▼' if c.value < 50 else '▲'} {c.label}: {round(c.value)}/100" for c in weakest)
-    return Reply(
-        text=(
-            f"{possessive(account.name)} score is {health.score}/100 ({health.band}). Each measure, weakest first:\n"
-            f"{lines}\nThe biggest lift would come from {weakest[0].label.lower()}."
-        ),
-        buttons=[{"title": "Recommendations", "payload": "/ask_recommendations"}],
-    )
+def next_step(account: Account, checklist: Checklist) -> Reply:
+    """The next step of the account's onboarding checklist, with its manual page."""
+    step = checklist.next
+    if step is None:
+        return Reply(
+            text=f"{account.name} has finished the Getting started checklist ({checklist.done} of {checklist.total})."
+        )
+    text = f"Next on your Getting started checklist ({checklist.done} of {checklist.total} done): {step.title}."
+    sources = []
+    if step.help_url:
+        text += f" Here's how: {step.help_url}"
+        sources.append({"title": step.title, "url": step.help_url})
+    return Reply(text=text, sources=sources, buttons=[{"title": "Recommendations", "payload": "/ask_recommendations"}])
 
 
 def plan_and_renewal(account: Account, today: date) -> Reply:

@@ -1,14 +1,16 @@
 """The customer-success engine at scale: a generated 10,000-account, 52-week world imported into a fresh SQLite
-database, then the book's KPIs (and the recompute, once `keepwell.recompute` exists), each timed against the
-budget issue 9 sets (import 60 s, recompute 30 s, book KPIs 2 s)."""
+database, then the book's KPIs, the recompute (segments, health scores and churn signals) and the playbooks, each
+timed against the budget issue 9 sets (import 60 s, recompute 30 s, book KPIs 2 s)."""
 
 import tempfile
 import time
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
 from sqlalchemy import Engine
 
+from keepwell import playbooks, recompute
 from keepwell.db import make_engine, session_factory, upgrade
 from keepwell.importing.importer import import_files
 from keepwell.importing.world import generate
@@ -24,7 +26,7 @@ USAGE_ROWS = 100_000  # issue 9: "100,000 usage rows import in under 60 s"
 def run_engine_benchmark(
     work_dir: Path, accounts: int = 10_000, weeks: int = 52, seed: int = 0, end: date | None = None
 ) -> BenchmarkResult:
-    """Generate, import, and time the KPIs (and the recompute when it exists) in a temporary folder under `work_dir`.
+    """Generate, import, and time the KPIs, the recompute and the playbooks in a temporary folder under `work_dir`.
 
     Raises:
         RuntimeError: the generated world did not import cleanly (the timing would mean nothing).
@@ -42,7 +44,8 @@ def run_engine_benchmark(
             upgrade(engine)
             importing = _import(engine, [world_dir], end)
             kpis, kpis_shown = _kpis(engine, end)
-            recompute = recompute_timing(engine, end)
+            recompute, health_bands = recompute_timing(engine, end)
+            playbook_run, fired = playbooks_timing(engine, end)
         finally:
             engine.dispose()
     result_rows = [
@@ -50,7 +53,8 @@ def run_engine_benchmark(
         _row("Import every file (SQLite, one transaction)", rows, importing, IMPORT_BUDGET_S),
         _row(f"Import {usage_rows:,} usage rows alone (the accounts already in)", usage_rows, usage, IMPORT_BUDGET_S),
         _row("Book KPIs, last full month", None, kpis, KPI_BUDGET_S),
-        _row("Recompute (health, segments, signals)", None, recompute, RECOMPUTE_BUDGET_S),
+        _row("Recompute (health, segments, signals)", accounts, recompute, RECOMPUTE_BUDGET_S),
+        _row("Playbooks after the recompute (CSM tasks; no webhook URL)", None, playbook_run, None),
     ]
     counts = ", ".join(f"{kind} {count:,}" for kind, count in world.rows.items())
     return BenchmarkResult(
@@ -66,12 +70,14 @@ def run_engine_benchmark(
             "Import: `keepwell.importing.import_files` over the folder into a new SQLite database at the migrations' "
             "head, committed once, as `python -m keepwell import DIR --quiet` does.",
             f"KPIs: `keepwell.kpis.book_kpis` for the month before {end} ({kpis_shown} KPIs).",
+            "Recompute: `keepwell.recompute.recompute` on the day the world ends, committed, as "
+            f"`python -m keepwell recompute --no-playbooks` does: {health_bands}.",
+            f"Playbooks: `keepwell.playbooks.run` with the bundled playbooks after that commit: {fired}.",
             "Budgets are issue 9's: import under 60 s, recompute under 30 s, book KPIs under 2 s.",
         ],
         notes=[
             "Wall-clock times on a shared machine: the load average at start (above) says how busy it was; CPU s is "
             "this process's own time, which other jobs change far less.",
-            "Recompute shows – until `keepwell.recompute` is merged; `recompute_timing` times it then.",
         ],
     )
 
@@ -130,14 +136,19 @@ def _kpis(engine: Engine, today: date) -> tuple[_Timing, int]:
     return timing, sum(1 for kpi in report.kpis if kpi.value is not None)
 
 
-def recompute_timing(engine: Engine, today: date) -> "_Timing | None":
-    """The recompute's time on the imported world (health scores, segments and signals of every account), or None
-    while `keepwell.recompute` (issue 9, helper B) is not merged. The lead keeps this call in step with its API."""
-    try:
-        from keepwell import recompute  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return None
+def recompute_timing(engine: Engine, today: date) -> tuple[_Timing, str]:
+    """The recompute's time on the imported world (segments, health scores and churn signals of every account)."""
     with session_factory(engine)() as session, _Timing() as timing:
-        recompute.recompute(session, today)
+        run = recompute.recompute(session, today)
         session.commit()
-    return timing
+    bands = Counter(health.band for health in run.health.values())
+    summary = f"{bands['green']:,} green, {bands['yellow']:,} yellow, {bands['red']:,} red; {run.signal_summary}"
+    return timing, summary
+
+
+def playbooks_timing(engine: Engine, today: date) -> tuple[_Timing, str]:
+    """The playbooks' time once the recompute is committed (tasks for owners; no webhook is configured here)."""
+    settings = CoreSettings(demo_mode=True, webhook_url=None)
+    with session_factory(engine)() as session, _Timing() as timing:
+        ran = playbooks.run(session, today, settings=settings)
+    return timing, str(ran)

@@ -12,7 +12,7 @@ from keepwell.models import Customer, UsageSnapshot
 
 @dataclass(frozen=True)
 class Usage:
-    """Usage over the 30 days ending at `period_end`."""
+    """Usage over the `period_days` days ending at `period_end`."""
 
     period_end: date
     logins: int
@@ -21,6 +21,8 @@ class Usage:
     support_tickets: int
     nps: int | None  # latest NPS answer 0..10, None when nobody answered
     csat: float | None  # mean CSAT answer 1..5, None when nobody answered
+    period_days: int = 30  # 30 (monthly) or 7 (weekly) snapshots
+    features: dict[str, int] | None = None  # per key feature, the users who used it; None when not reported
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,8 @@ def _usage(snapshot: UsageSnapshot) -> Usage:
         support_tickets=snapshot.support_tickets,
         nps=snapshot.nps,
         csat=snapshot.csat,
+        period_days=snapshot.period_days,
+        features=snapshot.features,
     )
 
 

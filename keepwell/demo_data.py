@@ -1,10 +1,13 @@
-"""Demo data: fictional customer accounts of the demo product (Orbitly) with six months of usage each, and their
-customer-success records (`keepwell.demo_records`: subscriptions, contacts, survey answers, onboarding).
+"""Demo data: fictional customer accounts of the demo product (Orbitly) with a year of weekly usage each (from
+signup, for younger accounts), their customer-success records (`keepwell.demo_records`: subscriptions, contacts,
+survey answers, onboarding), and health snapshots for the last weeks so the bot and console show a trend.
 
 Everything is generated from `random.Random(seed)` and a reference date, so the same arguments always give the same
 rows. Each account is given a target health band first (about 40% green, 35% yellow, 25% red) and a trend
 (improving, declining or steady); its usage is then generated from a hidden "quality" level that is nudged until
-the health scorecard puts the latest snapshot in the target band.
+the health scorecard puts the latest snapshot in the target band. The health snapshots are written by the
+recompute's health step (`keepwell.recompute`) as of each of the last `HEALTH_WEEKS` weeks; the segment step is left
+to `python -m keepwell recompute`, so the stages drawn here stay as drawn.
 """
 
 import random
@@ -14,7 +17,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from keepwell import demo_records, health
+from keepwell import demo_records, health, recompute
 from keepwell.accounts import Account, Usage
 from keepwell.models import Customer, UsageSnapshot
 
@@ -28,8 +31,11 @@ SEAT_RANGES = {"small": (3, 20), "mid": (21, 150), "large": (151, 1200)}
 # Starter allows at most 50 seats; Enterprise contracts start at 50.
 PLAN_SEAT_LIMITS = {"starter": (1, 50), "growth": (1, 100_000), "enterprise": (50, 100_000)}
 BAND_SHARES = {"green": 0.40, "red": 0.25}  # yellow takes the rest
-SNAPSHOTS = 6
-PERIOD_DAYS = 30
+SNAPSHOTS = 52  # weeks of usage, fewer for an account younger than a year
+PERIOD_DAYS = 7
+_LEGACY_SNAPSHOTS = 6
+HEALTH_WEEKS = 8  # weekly health snapshots written at seeding, the last one as of `today`
+MONTH_DAYS = 30
 RENEWAL_WINDOW_DAYS = 60  # an annual contract this close to renewal is in the "renewal" stage
 
 # Plan x size x stage combinations that make sense: Free has no contract to renew and no large rollouts,
@@ -110,11 +116,14 @@ def seed(session: Session, *, customers: int = 64, seed: int = 7, today: date | 
     names = _names(rng, customers)
     created: list[Customer] = []
     for index, ((plan, size, stage), band, name) in enumerate(zip(combos, bands, names, strict=True), start=1):
-        created.append(_customer(rng, f"cus_{index:03d}", name, plan, size, stage, band, today))
+        created.append(_customer(rng, seed, f"cus_{index:03d}", name, plan, size, stage, band, today))
     session.add_all(created)
     session.flush()
     target_bands = {customer.id: band for customer, band in zip(created, bands, strict=True)}
     demo_records.seed(session, created, target_bands, seed=seed, today=today, starter_seat_price=SEAT_PRICES["starter"])
+    health_only = [step for step in recompute.STEPS if step.name == "health"]
+    for weeks_ago in range(HEALTH_WEEKS - 1, -1, -1):
+        recompute.recompute(session, today - timedelta(days=7 * weeks_ago), steps=health_only)
     return customers
 
 
@@ -156,7 +165,15 @@ def _names(rng: random.Random, n: int) -> list[str]:
 
 
 def _customer(
-    rng: random.Random, customer_id: str, name: str, plan: str, size: str, stage: str, band: str, today: date
+    rng: random.Random,
+    seed: int,
+    customer_id: str,
+    name: str,
+    plan: str,
+    size: str,
+    stage: str,
+    band: str,
+    today: date,
 ) -> Customer:
     signup, renewal = _dates(rng, plan, stage, today)
     if plan == "free":
@@ -167,13 +184,22 @@ def _customer(
     trend = rng.choices(_TRENDS, weights=_TREND_WEIGHTS[band])[0]
     drift = rng.uniform(0.12, 0.30)
     utilisation_noise = rng.uniform(-1, 1)
-    noise = [_draw_noise(rng) for _ in range(SNAPSHOTS)]
+    # The draws of the six monthly snapshots earlier demos had, still taken so the draws after them, and so every
+    # account's seats and MRR, stay what the conversation suite (tests/conversations) quotes. The weekly noise comes
+    # from a generator of the account's own.
+    for _ in range(_LEGACY_SNAPSHOTS):
+        _draw_legacy_noise(rng)
+    weekly = random.Random(f"{seed}-{customer_id}-weeks")  # noqa: S311 -- reproducible demo draws
+    noise = [_draw_noise(weekly) for _ in range(SNAPSHOTS)]
     period_ends = [today - timedelta(days=PERIOD_DAYS * k) for k in range(SNAPSHOTS - 1, -1, -1)]
+    # Usage starts with the account: the first week ends a week after signup.
+    period_ends = [end for end in period_ends if end >= signup + timedelta(days=PERIOD_DAYS)]
+    noise = noise[len(noise) - len(period_ends) :]
 
     quality = _START_QUALITY[band] + rng.uniform(-0.08, 0.08)
     for _ in range(_MAX_NUDGES):
         seats_used = _seats_used(purchased, quality, utilisation_noise)
-        qualities = _trend(quality, trend, drift)
+        qualities = _trend(quality, trend, drift, len(period_ends))
         usage = [_usage(end, q, seats_used, n) for end, q, n in zip(period_ends, qualities, noise, strict=True)]
         account = Account(
             id=customer_id,
@@ -188,7 +214,7 @@ def _customer(
             renewal_date=renewal,
             usage=usage[-1],
         )
-        got = health.score(account).band
+        got = health.score(account, today=today).band
         if got == band:
             break
         step = _QUALITY_STEP if _BAND_RANK[got] < _BAND_RANK[band] else -_QUALITY_STEP
@@ -208,6 +234,7 @@ def _customer(
         usage=[
             UsageSnapshot(
                 period_end=u.period_end,
+                period_days=PERIOD_DAYS,
                 logins=u.logins,
                 active_users=u.active_users,
                 feature_adoption=u.feature_adoption,
@@ -225,8 +252,8 @@ def _dates(rng: random.Random, plan: str, stage: str, today: date) -> tuple[date
     if plan == "free":
         # No contract: the renewal date is the next monthly cycle, which is never more than 30 days away.
         signup = today - timedelta(days=rng.randint(*_SIGNUP_AGE_DAYS[stage]))
-        cycles = (today - signup).days // PERIOD_DAYS + 1
-        return signup, signup + timedelta(days=PERIOD_DAYS * cycles)
+        cycles = (today - signup).days // MONTH_DAYS + 1
+        return signup, signup + timedelta(days=MONTH_DAYS * cycles)
     if stage == "renewal":
         renewal = today + timedelta(days=rng.randint(10, RENEWAL_WINDOW_DAYS))
         return renewal - timedelta(days=365 * rng.randint(1, 3)), renewal
@@ -237,14 +264,23 @@ def _dates(rng: random.Random, plan: str, stage: str, today: date) -> tuple[date
             return signup, renewal
 
 
+def _draw_legacy_noise(rng: random.Random) -> None:
+    for _ in range(4):
+        rng.uniform(-1, 1)
+    for share in (0.8, 0.75):
+        if rng.random() < share:
+            rng.uniform(-1, 1)
+
+
 def _draw_noise(rng: random.Random) -> _Noise:
     return _Noise(
         active=rng.uniform(-1, 1),
         adoption=rng.uniform(-1, 1),
         logins=rng.uniform(-1, 1),
         tickets=rng.uniform(-1, 1),
-        nps=rng.uniform(-1, 1) if rng.random() < 0.8 else None,
-        csat=rng.uniform(-1, 1) if rng.random() < 0.75 else None,
+        # A weekly snapshot: NPS is asked about once a quarter, CSAT after some support contacts.
+        nps=rng.uniform(-1, 1) if rng.random() < 0.08 else None,
+        csat=rng.uniform(-1, 1) if rng.random() < 0.25 else None,
     )
 
 
@@ -253,7 +289,7 @@ def _seats_used(purchased: int, quality: float, noise: float) -> int:
     return max(1, round(purchased * utilisation))
 
 
-def _trend(latest: float, trend: str, drift: float) -> list[float]:
+def _trend(latest: float, trend: str, drift: float, periods: int) -> list[float]:
     """Quality per period, oldest first, ending at `latest`."""
     if trend == "improving":
         start = latest - drift
@@ -262,21 +298,26 @@ def _trend(latest: float, trend: str, drift: float) -> list[float]:
     else:
         start = latest + drift / 6
     start = _clip(start, 0.0, 1.0)
-    return [start + (latest - start) * k / (SNAPSHOTS - 1) for k in range(SNAPSHOTS)]
+    if periods == 1:
+        return [latest]
+    return [start + (latest - start) * k / (periods - 1) for k in range(periods)]
 
 
 def _usage(period_end: date, quality: float, seats_used: int, noise: _Noise) -> Usage:
     active = min(seats_used, round(seats_used * _clip(0.20 + 0.75 * quality + 0.07 * noise.active, 0.05, 1.0)))
-    logins_per_user = max(0.5, 2 + 20 * quality + 2 * noise.logins)
-    tickets_per_seat = _clip(0.30 * (1 - quality) + 0.04 * noise.tickets, 0.0, 0.5)
+    # Monthly rates scaled to the week; tickets round up or down at random (a few a month are 0 or 1 a week).
+    logins_per_user = max(0.5, 2 + 20 * quality + 2 * noise.logins) * PERIOD_DAYS / MONTH_DAYS
+    tickets_per_seat = _clip(0.30 * (1 - quality) + 0.04 * noise.tickets, 0.0, 0.5) * PERIOD_DAYS / MONTH_DAYS
+    tickets = max(seats_used, health.MIN_SEATS_FOR_SUPPORT_LOAD) * tickets_per_seat
     return Usage(
         period_end=period_end,
         logins=round(active * logins_per_user),
         active_users=active,
         feature_adoption=round(_clip(0.08 + 0.85 * quality + 0.06 * noise.adoption, 0.02, 1.0), 2),
-        support_tickets=round(max(seats_used, health.MIN_SEATS_FOR_SUPPORT_LOAD) * tickets_per_seat),
+        support_tickets=int(tickets + (noise.tickets + 1) / 2),
         nps=None if noise.nps is None else round(_clip(10 * quality + 1.5 * noise.nps, 0, 10)),
         csat=None if noise.csat is None else round(_clip(1 + 4 * quality + 0.4 * noise.csat, 1, 5), 1),
+        period_days=PERIOD_DAYS,
     )
 
 

@@ -52,9 +52,12 @@ def seed(
     downgrades = 0
     for customer in customers:
         terms = _subscriptions(rng, customer, bands[customer.id], today)
+        downgraded_on = today - timedelta(days=15 + 30 * downgrades)
         if customer.plan == "free" and (today - customer.signup_date).days >= 120 and rng.random() < 0.5:
-            terms = _downgraded(rng, terms[0], today - timedelta(days=15 + 30 * downgrades), starter_seat_price)
-            downgrades += 1
+            # A paid month at least before the downgrade, however many accounts came before this one.
+            if downgraded_on >= customer.signup_date + timedelta(days=30):
+                terms = _downgraded(rng, terms[0], downgraded_on, starter_seat_price)
+                downgrades += 1
         session.add_all(terms)
         contacts = _contacts(rng, customer)
         champions[customer.id] = contacts[0]

@@ -47,6 +47,10 @@ class CoreSettings(BaseSettings):
     kb_ambiguity_margin: float = Field(default=0.03, ge=0.0, le=1.0)
     help_base_url: str = "/help"
 
+    # The health scorecards and segment rules (YAML); default: keepwell/scorecards.yml and keepwell/segments.yml.
+    scorecards_path: Path | None = None
+    segments_path: Path | None = None
+
     # What the KPIs cannot read from the data (`python -m keepwell kpis`); a KPI that needs one unset says so.
     # Gross margin as a fraction (0.8 is 80 %), for LTV = ARPA x margin / churn.
     kpi_gross_margin: float | None = Field(default=None, ge=0.0, le=1.0)

@@ -33,6 +33,11 @@ class Customer(Base):
         ForeignKey("csm_users.id", ondelete="SET NULL"), nullable=True, index=True
     )
 
+    # Segments `python -m keepwell recompute` derives by the rules of keepwell/segments.yml (it also rewrites
+    # lifecycle_stage); empty until the first recompute.
+    arr_band: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    touch_model: Mapped[str | None] = mapped_column(String(16), nullable=True)  # high-touch | low-touch | tech-touch
+
     usage: Mapped[list["UsageSnapshot"]] = relationship(
         back_populates="customer", order_by="UsageSnapshot.period_end", cascade="all, delete-orphan"
     )

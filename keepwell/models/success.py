@@ -60,6 +60,8 @@ class HealthSnapshot(Base):
     scorecard: Mapped[str] = mapped_column(String(64))  # the scorecard that scored it
     score: Mapped[int] = mapped_column(Integer)
     band: Mapped[str] = mapped_column(String(8))
+    # Against the account's previous snapshot: up | down | flat (within the scorecards' tolerance); None for the first.
+    trend: Mapped[str | None] = mapped_column(String(8), nullable=True)
     # Per measure: its value, points and (renormalised) weight; measures without data are absent.
     measures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # The measures that lift and drag the score, in plain words, strongest first.

@@ -2,6 +2,7 @@
 
 import copy
 import json
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -63,17 +64,27 @@ def make_tracker() -> TrackerFactory:
     return build
 
 
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo world, seeded once per test session (a year of weekly usage takes a few seconds); tests get copies."""
+    path = tmp_path_factory.mktemp("demo") / "keepwell.db"
+    db = make_engine(f"sqlite:///{path}")
+    upgrade(db)
+    with session_scope(db) as session:
+        demo_data.seed(session)
+    db.dispose()
+    return path
+
+
 @pytest.fixture
-def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seeded_template: Path) -> Iterator[Engine]:
     """A seeded SQLite database wired into the action services, and the test secrets in settings."""
     monkeypatch.setenv("KEEPWELL_IDENTITY_SECRET", SECRET)
     monkeypatch.setenv("KEEPWELL_INTERNAL_SECRET", INTERNAL_SECRET)
     monkeypatch.setenv("KEEPWELL_DATA_DIR", str(tmp_path))
     get_settings.cache_clear()
+    shutil.copyfile(seeded_template, tmp_path / "keepwell.db")
     db = make_engine(f"sqlite:///{tmp_path / 'keepwell.db'}")
-    upgrade(db)
-    with session_scope(db) as session:
-        demo_data.seed(session)
     monkeypatch.setattr(services, "engine", lambda: db)
     yield db
     get_settings.cache_clear()

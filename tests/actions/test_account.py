@@ -5,14 +5,16 @@ from datetime import date
 import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete
 
-from actions import services
+from actions import replies, services
 from actions.account import ActionAccountHealth, ActionPlanRenewal
 from actions.kb import ActionAnswerFromKB
 from actions.replies import SIGN_IN_INVITATION, possessive
-from keepwell import accounts, health, identity
+from actions.settings import get_settings
+from keepwell import accounts, health, health_history, identity
 from keepwell.db import session_scope
+from keepwell.models import HealthSnapshot
 from knowledge_base import Passage, SearchResult
 from tests.actions.conftest import SECRET, TrackerFactory
 
@@ -24,21 +26,76 @@ def _first_account(engine: Engine) -> accounts.Account:
         return accounts.list_accounts(session)[0]
 
 
-async def test_signed_customer_gets_their_health_score_and_drivers(
+def _latest_health(engine: Engine, account_id: str) -> health.HealthScore:
+    with session_scope(engine) as session:
+        latest = health_history.latest(session, account_id)
+    assert latest is not None  # the demo writes weekly snapshots at seeding
+    return latest
+
+
+async def test_signed_customer_gets_band_trend_and_drivers_in_plain_words(
     engine: Engine, make_tracker: TrackerFactory
 ) -> None:
     account = _first_account(engine)
-    expected = health.score(account)
+    expected = _latest_health(engine, account.id)
     dispatcher = CollectingDispatcher()
 
     await ActionAccountHealth().run(dispatcher, make_tracker("how are we doing", "ask_account_health", account.id), {})
 
     [message] = dispatcher.messages
-    assert message["text"].startswith(
-        f"{possessive(account.name)} health score is {expected.score}/100 ({expected.band})."
-    )
+    head = f"{possessive(account.name)} health score is {expected.score}/100 ({expected.band})"
+    assert message["text"].startswith(head)
+    trend = {"up": f"up from {expected.previous_score}", "down": f"down from {expected.previous_score}"}
+    assert trend.get(expected.trend or "", "steady since the last check") in message["text"]
     for driver in expected.drivers:
-        assert f"{driver.label}: {round(driver.value)}/100" in message["text"]
+        assert driver.text in message["text"]
+    assert "/100" not in message["text"].removeprefix(head)  # drivers are facts, not points
+
+
+async def test_every_demo_account_shows_a_trend(engine: Engine, make_tracker: TrackerFactory) -> None:
+    with session_scope(engine) as session:
+        trends = {health_history.latest(session, a.id).trend for a in accounts.list_accounts(session)}  # type: ignore[union-attr]
+    assert trends == {"up", "down", "flat"}
+
+
+@pytest.mark.parametrize("disclosure", ["band", "tips"])
+async def test_what_customers_are_shown_is_a_setting(
+    engine: Engine, make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch, disclosure: str
+) -> None:
+    with session_scope(engine) as session:
+        candidates = [a for a in accounts.list_accounts(session) if health_history.latest(session, a.id).drags]  # type: ignore[union-attr]
+    account = candidates[0]
+    expected = _latest_health(engine, account.id)
+    monkeypatch.setenv("KEEPWELL_HEALTH_DISCLOSURE", disclosure)
+    get_settings.cache_clear()
+    dispatcher = CollectingDispatcher()
+
+    await ActionAccountHealth().run(dispatcher, make_tracker("how are we doing", "ask_account_health", account.id), {})
+
+    text = dispatcher.messages[0]["text"]
+    assert str(expected.score) + "/100" not in text
+    if disclosure == "band":
+        assert text.startswith(f"{possessive(account.name)} account health is {expected.band}")
+        assert expected.drags[0].text in text
+    else:
+        assert expected.band not in text and "score" not in text
+        assert replies.TIPS[expected.drags[0].measure] in text
+
+
+async def test_an_account_never_recomputed_is_scored_live_without_a_trend(
+    engine: Engine, make_tracker: TrackerFactory
+) -> None:
+    account = _first_account(engine)
+    with session_scope(engine) as session:
+        session.execute(delete(HealthSnapshot))
+    dispatcher = CollectingDispatcher()
+
+    await ActionAccountHealth().run(dispatcher, make_tracker("how are we doing", "ask_account_health", account.id), {})
+
+    live = health.score(account)
+    assert dispatcher.messages[0]["text"].startswith(
+        f"{possessive(account.name)} health score is {live.score}/100 ({live.band})."
+    )
 
 
 async def test_anonymous_visitor_is_invited_to_sign_in(engine: Engine, make_tracker: TrackerFactory) -> None:
@@ -90,7 +147,7 @@ async def test_why_after_the_health_score_explains_every_measure_weakest_first(
     engine: Engine, make_tracker: TrackerFactory
 ) -> None:
     account = _first_account(engine)
-    expected = health.score(account)
+    expected = _latest_health(engine, account.id)
     dispatcher = CollectingDispatcher()
     events = await ActionAccountHealth().run(
         dispatcher, make_tracker("how are we doing", "ask_account_health", account.id), {}
@@ -102,8 +159,8 @@ async def test_why_after_the_health_score_explains_every_measure_weakest_first(
 
     [message] = dispatcher.messages
     weakest = sorted(expected.components, key=lambda c: c.value)
-    lines = [line for line in message["text"].splitlines() if "/100" in line][1:]
-    assert lines == [f"{'▼' if c.value < 50 else '▲'} {c.label}: {round(c.value)}/100" for c in weakest]
+    lines = [line for line in message["text"].splitlines() if line[:1] in "▼▲"]
+    assert lines == [f"{'▼' if c.value < 50 else '▲'} {c.label}: {c.text} ({round(c.value)}/100)" for c in weakest]
     assert f"biggest lift would come from {weakest[0].label.lower()}" in message["text"]
 
 

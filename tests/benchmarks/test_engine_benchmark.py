@@ -1,8 +1,6 @@
 """benchmarks/engine_benchmark.py on a small world: it imports cleanly, reports every step with its rows and budget,
 and `python -m benchmarks all` includes it. No timing is asserted: the figures belong to `make bench`."""
 
-import sys
-import types
 from datetime import date
 from pathlib import Path
 
@@ -11,7 +9,6 @@ import pytest
 from benchmarks import engine_benchmark
 from benchmarks.__main__ import _all_commands, _parser
 from benchmarks.report import table
-from keepwell.db import make_engine
 
 
 def test_the_engine_benchmark_reports_each_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -30,6 +27,7 @@ def test_the_engine_benchmark_reports_each_step(tmp_path: Path, monkeypatch: pyt
         ),
         "Book KPIs, last full month",
         "Recompute (health, segments, signals)",
+        "Playbooks after the recompute (CSM tasks; no webhook URL)",
     ]
     imported = steps["Import every file (SQLite, one transaction)"]
     usage = next(values for name, values in steps.items() if "usage rows alone" in name)
@@ -38,6 +36,12 @@ def test_the_engine_benchmark_reports_each_step(tmp_path: Path, monkeypatch: pyt
     assert imported["wall_seconds"] is not None and imported["cpu_seconds"] is not None
     assert imported["budget_seconds"] == 60.0
     assert steps["Book KPIs, last full month"]["budget_seconds"] == 2.0
+    recomputed = steps["Recompute (health, segments, signals)"]
+    assert recomputed["rows"] == 40 and recomputed["budget_seconds"] == 30.0 and recomputed["wall_seconds"] is not None
+    # Every account scored: the setup line counts the bands of all 40.
+    bands = next(line for line in result.setup if line.startswith("Recompute:"))
+    counts = [int(word.replace(",", "")) for word in bands.split(": ", 1)[1].split(";")[0].split() if word[0].isdigit()]
+    assert sum(counts) == 40
     assert (result.dataset, result.kind) == ("keepwell", "engine")
     assert "| Import every file (SQLite, one transaction) | this run |" in table(result.rows)
     assert list((tmp_path / "work").iterdir()) == []  # the world and its database are removed
@@ -62,18 +66,3 @@ def test_all_runs_the_engine_benchmark_and_smoke_makes_it_small() -> None:
     assert ["engine"] in _all_commands(args)
     engine = _parser().parse_args(["engine"])
     assert (engine.accounts, engine.weeks, engine.seed) == (10_000, 52, 0)
-
-
-def test_the_recompute_is_timed_through_keepwell_recompute_when_there(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    calls: list[date] = []
-    stand_in = types.ModuleType("keepwell.recompute")
-    stand_in.recompute = lambda session, as_of: calls.append(as_of)  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "keepwell.recompute", stand_in)
-    monkeypatch.delattr("keepwell.recompute", raising=False)
-    engine = make_engine(f"sqlite:///{tmp_path / 'keepwell.db'}")
-    timing = engine_benchmark.recompute_timing(engine, date(2025, 6, 1))
-    engine.dispose()
-    assert calls == [date(2025, 6, 1)]
-    assert timing is not None and timing.wall >= 0

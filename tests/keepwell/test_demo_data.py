@@ -1,6 +1,7 @@
 """Demo data: idempotent, deterministic, plausible, and spread over segments and health bands."""
 
 from collections import Counter
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -10,8 +11,9 @@ from sqlalchemy.orm import Session
 from keepwell import demo_data
 from keepwell.accounts import Account, list_accounts, usage_history
 from keepwell.db import make_engine, session_scope, upgrade
-from keepwell.health import Scorecard, component_values, score
-from keepwell.models import Customer, UsageSnapshot
+from keepwell.health import score
+from keepwell.models import Customer, HealthSnapshot, UsageSnapshot
+from keepwell.scorecards import Scorecard
 
 TODAY = date(2025, 6, 1)
 
@@ -22,22 +24,37 @@ def seeded(session: Session) -> list[Account]:
     return list_accounts(session)
 
 
-def test_seed_creates_64_customers_with_six_months_each(session: Session, seeded: list[Account]) -> None:
+def test_seed_creates_64_customers_with_a_year_of_weekly_usage(session: Session, seeded: list[Account]) -> None:
     assert [a.id for a in seeded] == [f"cus_{i:03d}" for i in range(1, 65)]
     assert len({a.name for a in seeded}) == 64
-    per_customer = Counter(session.scalars(select(UsageSnapshot.customer_id)).all())
-    assert set(per_customer.values()) == {6}
-    expected_ends = [TODAY - timedelta(days=30 * k) for k in range(5, -1, -1)]
-    assert all([u.period_end for u in usage_history(session, a.id)] == expected_ends for a in seeded)
+    for account in seeded:
+        history = usage_history(session, account.id)
+        weeks = min(52, (TODAY - account.signup_date).days // 7)
+        assert [u.period_end for u in history] == [TODAY - timedelta(days=7 * k) for k in range(weeks - 1, -1, -1)]
+        assert {u.period_days for u in history} == {7}
+    assert sum(len(usage_history(session, a.id)) == 52 for a in seeded) > 32  # most accounts are over a year old
+
+
+def test_seed_writes_weekly_health_snapshots_with_a_trend(session: Session, seeded: list[Account]) -> None:
+    rows = session.scalars(select(HealthSnapshot)).all()
+    days = sorted({r.as_of for r in rows})
+
+    assert days == [TODAY - timedelta(days=7 * k) for k in range(demo_data.HEALTH_WEEKS - 1, -1, -1)]
+    assert Counter(r.as_of for r in rows)[TODAY] == 64
+    latest = {r.account_id: r for r in rows if r.as_of == TODAY}
+    assert {r.trend for r in latest.values()} == {"up", "down", "flat"}
+    assert all(r.drivers and r.drivers[0]["text"] for r in latest.values())
+    assert all(r.trend is None for r in rows if r.as_of == days[0])
 
 
 def test_seed_is_idempotent(engine: Engine) -> None:
     with session_scope(engine) as session:
         assert demo_data.seed(session, today=TODAY) == 64
+        usage = session.scalar(select(func.count()).select_from(UsageSnapshot))
     with session_scope(engine) as session:
         assert demo_data.seed(session, today=TODAY, customers=80, seed=99) == 0
         assert session.scalar(select(func.count()).select_from(Customer)) == 64
-        assert session.scalar(select(func.count()).select_from(UsageSnapshot)) == 64 * 6
+        assert session.scalar(select(func.count()).select_from(UsageSnapshot)) == usage
 
 
 def _seed_fresh(tmp_path_factory: pytest.TempPathFactory, **kwargs: object) -> list[Account]:
@@ -63,7 +80,7 @@ def test_same_seed_same_data_other_seed_other_data(tmp_path_factory: pytest.Temp
 def test_bands_come_out_about_40_35_25(tmp_path_factory: pytest.TempPathFactory, seed: int) -> None:
     accounts = _seed_fresh(tmp_path_factory, seed=seed, today=TODAY)
 
-    bands = Counter(score(a).band for a in accounts)
+    bands = Counter(score(a, today=TODAY).band for a in accounts)
 
     assert bands["green"] / 64 == pytest.approx(0.40, abs=0.05)
     assert bands["yellow"] / 64 == pytest.approx(0.35, abs=0.05)
@@ -125,12 +142,22 @@ def test_usage_values_are_in_range(session: Session, seeded: list[Account]) -> N
 
 def test_some_accounts_improve_and_some_decline(session: Session, seeded: list[Account]) -> None:
     # Seat counts are current-only, so compare the usage-driven components of the first and last snapshots.
-    usage_only = Scorecard(weights={"active_users": 0.4, "feature_adoption": 0.3, "login_frequency": 0.3})
+    usage_only = Scorecard.model_validate(
+        {
+            "id": "usage-only",
+            "default": True,
+            "measures": {
+                "active_users": {"weight": 0.4, "linear": {"zero_at": 0, "full_at": 1}},
+                "feature_adoption": {"weight": 0.3, "linear": {"zero_at": 0, "full_at": 1}},
+                "login_frequency": {"weight": 0.3, "linear": {"zero_at": 0, "full_at": 20}},
+            },
+        }
+    )
     changes = []
     for account in seeded:
         history = usage_history(session, account.id)
-        first, last = (component_values(account, u) for u in (history[0], history[-1]))
-        changes.append(sum((last[n] - first[n]) * w for n, w in usage_only.weights.items()))
+        first, last = (score(replace(account, usage=u), usage_only).score for u in (history[0], history[-1]))
+        changes.append(last - first)
 
     assert sum(change >= 8 for change in changes) >= 10
     assert sum(change <= -8 for change in changes) >= 10

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 from api.deps import CurrentStaff, SessionDep
 from api.routes.console import _customers
 from api.routes.console._pages import not_found, render
-from keepwell import accounts, handoffs, health
+from keepwell import accounts, handoffs, health_history
 from keepwell.conversations import overview
 from keepwell.segments import PLAN_LABELS, segment_of
 
@@ -65,7 +65,7 @@ def conversation(request: Request, conversation_id: str, staff: CurrentStaff, se
         "account": account,
         "plan_label": PLAN_LABELS.get(account.plan, account.plan) if account else None,
         "segment": segment_of(account).label if account else None,
-        "health": health.score(account) if account else None,
+        "health": health_history.assess(session, account) if account else None,
         "handoff": handoff,
         "nav": "conversations",
     }

@@ -4,7 +4,7 @@ failed delivery is visible in the console instead of lost.
 What existing rows become: nothing changes; the new table starts empty. Downgrade drops it.
 
 Revision ID: 0005_playbooks
-Revises: 0003
+Revises: 0004_scorecards
 Create Date: 2026-12-01
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_playbooks"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004_scorecards"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -3,16 +3,17 @@ log, with the customer beside them."""
 
 import html as html_lib
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from api.routes.console.conversations import PAGE_SIZE
-from keepwell import accounts, feedback, handoffs, health
+from keepwell import accounts, feedback, handoffs, health, health_history, recompute
 from keepwell import conversations as log
-from keepwell.models import utcnow
+from keepwell.models import HealthSnapshot, utcnow
 from keepwell.segments import segment_of
 
 NOTICE = log.Reply("I'm having trouble answering right now.", role=log.ROLE_SYSTEM)
@@ -180,3 +181,22 @@ def test_unknown_conversation_is_a_404_page(csm_client: TestClient) -> None:
     response = csm_client.get("/console/conversations/" + "n" * 32)
     assert response.status_code == 404
     assert "There is no such conversation" in response.text
+
+
+def test_transcript_shows_the_latest_snapshot_with_trend_and_plain_words(csm_client: TestClient, db: Session) -> None:
+    customer = _customer_with_usage(db)
+    conversation = _start(db, customer.id)
+    today = date.today()
+    recompute.recompute(db, today - timedelta(days=7))
+    db.execute(update(HealthSnapshot).values(score=0))  # last week was worse
+    recompute.recompute(db, today)
+    db.commit()
+    expected = health_history.latest(db, customer.id)
+    assert expected is not None and expected.trend == "up"
+
+    page = csm_client.get(f"/console/conversations/{conversation.id}").text
+    panel = page[page.index('id="customer-title"') : page.index('id="handoff-title"')]
+    assert f'<span class="health__number">{expected.score}</span>' in panel
+    assert f"trending up (was {expected.previous_score})" in panel
+    for driver in expected.drivers:
+        assert html_lib.escape(driver.text) in panel

@@ -91,7 +91,8 @@ def test_customers_stay_and_each_gets_its_current_term(database: Engine) -> None
     assert current_revision(database) == migrations.head()
     assert _differences(database) == []
     customers_after = _rows(database, "customers", "id")
-    assert [{k: v for k, v in row.items() if k != "owner_csm_id"} for row in customers_after] == customers_before
+    # Columns later migrations add (0004's segments) are not this migration's business.
+    assert [{k: row[k] for k in customers_before[0]} for row in customers_after] == customers_before
     assert {row["owner_csm_id"] for row in customers_after} == {None}
     terms = [{k: v for k, v in row.items() if k != "id"} for row in _rows(database, "subscriptions", "account_id")]
     assert terms == [
