@@ -15,7 +15,7 @@ from actions._dispatch import send
 from actions.customer import current_account, logged_message_id
 from actions.escalation import offer_after_answer
 from actions.followups import TOPIC_SLOT
-from keepwell import accounts, escalation
+from keepwell import accounts, escalation, signals
 from keepwell import conversations as log
 from keepwell.db import session_scope
 
@@ -38,15 +38,21 @@ def churn_article(text: str, intent: str | None = None) -> str:
     return REFUND_ARTICLE if intent == "request_refund" else CANCEL_ARTICLE
 
 
+def request_kind(article_id: str) -> str:
+    """What the customer asked for, in words: cancelling, a downgrade or a refund."""
+    return {REFUND_ARTICLE: "a refund", DOWNGRADE_ARTICLE: "a downgrade"}.get(article_id, "cancelling")
+
+
 def alert_detail(account: accounts.Account | None, customer_id: str, text: str, article_id: str) -> str:
     """What the CSM reads on the flag: who, what they asked, which way they lean."""
-    kind = {REFUND_ARTICLE: "a refund", DOWNGRADE_ARTICLE: "a downgrade"}.get(article_id, "cancelling")
+    kind = request_kind(article_id)
     who = f"{account.name} ({account.plan}, MRR {account.mrr:,.0f})" if account else customer_id
     return f"{who} asked about {kind}: “{text}”"
 
 
 def _alert(tracker: Tracker, text: str, article_id: str) -> bool:
-    """Flag the conversation for the CSMs if the customer is signed in; True when they are."""
+    """Flag the conversation for the CSMs if the customer is signed in, and open the account's cancellation-request
+    churn signal (which the playbooks act on); True when they are signed in."""
     customer_id, account = current_account(tracker)
     if customer_id is None:
         return False
@@ -54,6 +60,8 @@ def _alert(tracker: Tracker, text: str, article_id: str) -> bool:
     message_id = logged_message_id(tracker.latest_message)
     with session_scope(services.engine()) as session:
         log.raise_flag(session, tracker.sender_id, escalation.CHURN_MOMENT, detail, message_id)
+        if account is not None:
+            signals.open_cancellation_request(session, account.id, request_kind(article_id), text, tracker.sender_id)
     return True
 
 

@@ -56,4 +56,4 @@ async def account_reply(tracker: Tracker, compose: Callable[[accounts.Account], 
         return Reply(SIGN_IN_INVITATION)
     if account is None:
         return Reply(ACCOUNT_NOT_FOUND, buttons=[HANDOFF_BUTTON])
-    return compose(account)
+    return await asyncio.to_thread(compose, account)  # a compose may read or record in the database

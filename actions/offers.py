@@ -12,7 +12,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import followups, replies, services
 from actions._dispatch import send
 from actions.customer import account_reply
-from keepwell import accounts, health, offers
+from keepwell import accounts, funnel, health, offers
+from keepwell.db import session_scope
+from keepwell.models import utcnow
 from keepwell.text import content_words
 from knowledge_base import SearchResult
 
@@ -28,8 +30,38 @@ _CLEAR_MARGIN = 0.05
 _SPECIFIC_WORDS = 2
 
 
-def _recommend(account: accounts.Account) -> replies.Reply:
-    return replies.recommendations(offers.recommend(account, health.score(account), services.offer_catalogue()))
+# Entities the offer buttons carry (actions/replies.offer_button): the offer opened, or the offer accepted.
+OFFER_OPENED, OFFER_ACCEPTED = "offer_id", "offer_accepted"
+
+
+def _recommend(account: accounts.Account, conversation_id: str) -> replies.Reply:
+    """Recommendations under the account's standing (signals, repeats, owned), each one shown recorded."""
+    with session_scope(services.engine()) as session:
+        recommendation = funnel.recommend_and_record(
+            session, account, health.score(account), services.offer_catalogue(), conversation_id
+        )
+    return replies.recommendations(recommendation)
+
+
+def _follow_up(account: accounts.Account, offer: offers.Offer, step: str, conversation_id: str) -> replies.Reply:
+    """A tapped offer: its detail (a click), or the customer's yes (an acceptance and a task for the CSM)."""
+    with session_scope(services.engine()) as session:
+        if step == OFFER_ACCEPTED:
+            recorded = funnel.accept(session, account.id, offer, conversation_id, utcnow().date())
+            return replies.offer_accepted(offer, recorded=recorded)
+        if funnel.was_shown(session, account.id, offer.id):
+            funnel.record(session, account.id, offer.id, "clicked", conversation_id)
+    return replies.offer_detail(offer, offers.why_it_fits(offer, account, health.score(account)))
+
+
+def _tapped(tracker: Tracker) -> tuple[offers.Offer, str] | None:
+    """The offer a button named and whether it was opened or accepted; None for a typed message."""
+    for entity in tracker.latest_message.get("entities") or []:
+        step = entity.get("entity")
+        if step in (OFFER_OPENED, OFFER_ACCEPTED):
+            offer = next((o for o in services.offer_catalogue() if o.id == entity.get("value")), None)
+            return (offer, step) if offer is not None else None
+    return None
 
 
 class ActionRecommend(Action):
@@ -37,13 +69,18 @@ class ActionRecommend(Action):
         return "action_recommend"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        tapped = _tapped(tracker)
+        if tapped is not None:
+            offer, step = tapped
+            send(dispatcher, await account_reply(tracker, lambda a: _follow_up(a, offer, step, tracker.sender_id)))
+            return [SlotSet(followups.TOPIC_SLOT, followups.article_of(offer.url))]
         text = (tracker.latest_message.get("text") or "").strip()
         answer = None
         if len(content_words(text) - _ADVICE_WORDS) >= _SPECIFIC_WORDS:
             answer = await asyncio.to_thread(_answer, text)  # encoding the query is CPU work
             if answer is not None:
                 send(dispatcher, replies.kb_answer(answer))
-        reply = await account_reply(tracker, _recommend)
+        reply = await account_reply(tracker, lambda account: _recommend(account, tracker.sender_id))
         send(dispatcher, reply)
         # A follow-up ("how do I do that?", "how much is it?") is about the help centre's answer, else the first
         # suggestion.

@@ -7,7 +7,7 @@ from datetime import date
 
 from keepwell.accounts import Account
 from keepwell.health import HealthScore
-from keepwell.offers import Recommendation
+from keepwell.offers import OPEN_SIGNAL_REASON, Offer, Recommendation
 from keepwell.segments import segment_of
 from knowledge_base import Passage, SearchResult
 
@@ -169,14 +169,48 @@ def plan_and_renewal(account: Account, today: date) -> Reply:
     )
 
 
+def offer_button(offer: Offer, step: str = "offer_id") -> dict[str, str]:
+    """A button naming an offer: "offer_id" opens it (a click in the funnel), "offer_accepted" says yes to it."""
+    title = offer.title if step == "offer_id" else "Yes, set this up for us"
+    return {"title": title, "payload": "/ask_recommendations" + json.dumps({step: offer.id})}
+
+
 def recommendations(recommendation: Recommendation) -> Reply:
+    if not recommendation.offers and recommendation.reason == OPEN_SIGNAL_REASON:
+        return Reply(text=recommendation.reason, buttons=[HANDOFF_BUTTON])  # it says why there is nothing
     if not recommendation.offers:
-        return Reply(text=f"{recommendation.reason} Nothing else to suggest right now.")
-    lines = "\n".join(f"• {o.title}: {o.pitch}" for o in recommendation.offers)
+        return Reply(text=f"{recommendation.reason} Nothing else to suggest right now.", buttons=[HANDOFF_BUTTON])
+    lines = "\n".join(
+        f"• {o.title}: {o.pitch}" + (f" Why it fits: {why}" if (why := recommendation.why.get(o.id)) else "")
+        for o in recommendation.offers
+    )
     return Reply(
         text=f"{recommendation.reason}\n{lines}",
         sources=[{"title": o.title, "url": o.url} for o in recommendation.offers],
-        buttons=[HANDOFF_BUTTON],
+        buttons=[*(offer_button(o) for o in recommendation.offers), HANDOFF_BUTTON],
+    )
+
+
+def offer_detail(offer: Offer, why: str) -> Reply:
+    """One offer the customer tapped: what it is, why it fits them, and a yes."""
+    return Reply(
+        text=(
+            f"{offer.title}\n{offer.pitch}\nWhy it fits: {why}\nShall I ask your customer success manager to set it up?"
+        ),
+        sources=[{"title": offer.title, "url": offer.url}],
+        buttons=[offer_button(offer, "offer_accepted"), HANDOFF_BUTTON],
+    )
+
+
+def offer_accepted(offer: Offer, *, recorded: bool) -> Reply:
+    if not recorded:  # a button for an offer this account was never shown
+        return Reply(text="I can't find that suggestion for your account. Ask me for recommendations to see what fits.")
+    return Reply(
+        text=(
+            f"Done: I've told your customer success manager you'd like {offer.title}. "
+            "They'll be in touch to set it up with you."
+        ),
+        sources=[{"title": offer.title, "url": offer.url}],
     )
 
 

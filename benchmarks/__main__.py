@@ -1,4 +1,4 @@
-"""Command line: `python -m benchmarks nlu|retrieval|kb|oos|crossval|all ...`; see `--help` and README.md.
+"""Command line: `python -m benchmarks nlu|retrieval|kb|oos|crossval|engine|all ...`; see `--help` and README.md.
 
 Each run writes `benchmarks/results/<dataset>-<kind>.md` (smoke runs: `benchmarks/work/results/`) and prints its table.
 Exit codes: 0 success, 1 a benchmark failed, 2 bad arguments.
@@ -72,6 +72,7 @@ def _all_commands(args: argparse.Namespace) -> list[list[str]]:
     commands = [["nlu", "--dataset", name, *nlu_options, *shared] for name in BUILT_IN_DATASETS]
     commands += [["retrieval", "--dataset", name, *shared] for name in BUILT_IN_DATASETS]
     commands.append(["kb", *shared])
+    commands.append(["engine", *shared])
     commands += [["oos", "--dataset", name, *nlu_options, *shared] for name in OOS_DATASETS]
     return commands
 
@@ -130,6 +131,11 @@ def _benchmark(args: argparse.Namespace) -> Callable[[], BenchmarkResult]:
 
         rasa = RasaEnvironment(Path(args.rasa_bin), REPO_ROOT, dict(os.environ))
         return lambda: run_crossval([REPO_ROOT / "bot" / "nlu"], rasa, args.config, work_dir / "crossval")
+    if args.command == "engine":
+        from .engine_benchmark import run_engine_benchmark
+
+        accounts, weeks = (200, 8) if args.smoke else (args.accounts, args.weeks)
+        return lambda: run_engine_benchmark(work_dir, accounts, weeks, seed=args.seed)
     if args.command == "retrieval":
         from .retrieval import run_faq_benchmark
 
@@ -227,10 +233,18 @@ def _parser() -> argparse.ArgumentParser:
         "crossval", parents=[common, rasa], help="the bot's own bot/nlu in 5-fold cross-validation, and the "
         "FallbackClassifier threshold the product's rule chooses on it",
     )  # fmt: skip
-    commands.add_parser(
-        "all", parents=[common, rasa], help="every benchmark above on clinc150 and banking77, and oos on each oos set"
+    engine = commands.add_parser(
+        "engine", parents=[common], help="the customer-success engine: generate, import and KPIs on a large book"
     )
-    for name in ("retrieval", "kb"):
+    engine.add_argument("--accounts", type=int, default=10_000, help="accounts in the world (default 10,000)")
+    engine.add_argument("--weeks", type=int, default=52, help="weeks of usage per account (default 52)")
+    engine.add_argument("--seed", type=int, default=0, help="the generator's seed (default 0)")
+    commands.add_parser(
+        "all",
+        parents=[common, rasa],
+        help="every benchmark above on clinc150 and banking77, oos on each oos set, and engine",
+    )
+    for name in ("retrieval", "kb", "engine"):
         commands.choices[name].set_defaults(epochs=None, rasa_bin=None)
     return parser
 

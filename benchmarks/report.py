@@ -17,7 +17,7 @@ class Column:
 
     key: str
     header: str
-    kind: str  # "percent", "ratio", "threshold", "seconds" or "ms"
+    kind: str  # "percent", "ratio", "threshold", "seconds", "ms" or "count"
 
 
 # Every column a report may show, in table order; a table shows those some row has a value for.
@@ -41,6 +41,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("train_seconds", "Train s", "seconds"),
     Column("latency_p50_ms", "p50 ms", "ms"),
     Column("latency_p95_ms", "p95 ms", "ms"),
+    Column("rows", "Rows", "count"),
+    Column("wall_seconds", "Wall s", "seconds"),
+    Column("cpu_seconds", "CPU s", "seconds"),
+    Column("rows_per_second", "Rows/s", "count"),
+    Column("budget_seconds", "Budget s", "seconds"),
 )
 _COLUMN_KEYS = {column.key for column in COLUMNS}
 
@@ -238,6 +243,8 @@ def _format(value: float | None, column: Column, row: Row, present: bool) -> str
         return f"{value:.{row.decimals}f}"
     if column.kind in ("ratio", "threshold"):
         return f"{value:.3f}"
+    if column.kind == "count":
+        return f"{value:,.0f}"
     return f"{value:.1f}"
 
 

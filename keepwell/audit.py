@@ -22,6 +22,8 @@ ACTIONS = (
     "auth.sign_in_failed",
     "auth.sign_out",
     "handoff.release",
+    "task.complete",
+    "signal.resolve",
     "user.create",
     "user.role_change",
     "user.deactivate",
@@ -30,6 +32,7 @@ ACTIONS = (
     "session.revoke_all",
     "api_key.create",
     "api_key.revoke",
+    "data.import",
 )
 CLI = "cli"
 SYSTEM = "system"

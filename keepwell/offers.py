@@ -6,6 +6,13 @@ the catalogue says, because they protect the customer relationship rather than e
 - a **red** account is never shown an upsell or cross-sell, only enablement (free help to get value back);
 - a plan upgrade is only ever offered towards a plan above the account's current one, so the top plan gets none.
 
+Two more rules need what the database knows about the account (`Standing`, read by `keepwell.funnel`):
+
+- an account with an **open churn signal** is shown no offer at all, enablement included: its CSM is working with it,
+  and any suggestion from the bot would cross what they say (the issue's rule, followed literally);
+- the same offer is **never shown twice** within the repeat period (`KEEPWELL_OFFER_REPEAT_DAYS`), and an offer the
+  account has accepted (it owns it) is never shown again.
+
 Choosing among eligible offers is deterministic:
 
 1. The band sets an order of kinds: green prefers upsell, then cross-sell, then enablement; yellow needs adoption
@@ -22,7 +29,7 @@ Choosing among eligible offers is deterministic:
 import operator
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from keepwell.accounts import Account
 from keepwell.health import MIN_SEATS_FOR_SUPPORT_LOAD, NO_USAGE_LABEL, HealthScore
+from keepwell.offer_reasons import why as why_it_fits
 from keepwell.segments import COMPANY_SIZES, LIFECYCLE_STAGES, PLAN_LABELS, PLANS
 
 DEFAULT_CATALOGUE_PATH = Path(__file__).resolve().with_name("offers.yml")
@@ -151,10 +159,28 @@ class Offer:
 
 @dataclass(frozen=True)
 class Recommendation:
-    """Offers ranked by fit (at most the requested number) and a sentence on why these kinds were chosen."""
+    """Offers ranked by fit (at most the requested number), a sentence on why these kinds were chosen, and for each
+    offer why it fits this account in plain words ("you use 48 of 50 seats")."""
 
     offers: list[Offer]
     reason: str
+    why: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What the database knows of an account beyond its usage: the kinds of its open churn signals, the offers shown
+    to it within the repeat period, and the offers it accepted (owns)."""
+
+    open_signals: frozenset[str] = frozenset()
+    recently_shown: frozenset[str] = frozenset()
+    owned: frozenset[str] = frozenset()
+
+
+OPEN_SIGNAL_REASON = (
+    "Your customer success manager is already looking at your account with you, so I'll leave suggestions to them "
+    "for now."
+)
 
 
 # --- catalogue file schema -------------------------------------------------------------------------------------
@@ -348,7 +374,9 @@ def is_eligible(offer: Offer, account: Account, health: HealthScore) -> bool:
     )
 
 
-def recommend(account: Account, health: HealthScore, catalogue: Sequence[Offer], limit: int = 3) -> Recommendation:
+def recommend(
+    account: Account, health: HealthScore, catalogue: Sequence[Offer], limit: int = 3, standing: Standing | None = None
+) -> Recommendation:
     """Pick the offers that fit an account best.
 
     Args:
@@ -356,14 +384,19 @@ def recommend(account: Account, health: HealthScore, catalogue: Sequence[Offer],
         health: its health score (`health.score(account)`); the band decides which kinds of offer are allowed.
         catalogue: offers from `load_catalogue`, in the order that breaks ties.
         limit: the most offers to return.
+        standing: open churn signals (none at all then), offers shown recently and owned (left out); None: none.
 
     Returns:
         Up to `limit` eligible offers, best fit first, and a reason fit to show a CSM or the customer.
     """
+    standing = standing or Standing()
+    if standing.open_signals:
+        return Recommendation(offers=[], reason=OPEN_SIGNAL_REASON)
     kinds = KIND_ORDER[health.band]
     eligible = [offer for offer in catalogue if offer.kind in kinds and is_eligible(offer, account, health)]
+    fresh = [offer for offer in eligible if offer.id not in standing.recently_shown | standing.owned]
     # sorted() is stable: equal keys keep catalogue order.
-    ranked = sorted(eligible, key=lambda o: (kinds.index(o.kind), -fit(o)))
+    ranked = sorted(fresh, key=lambda o: (kinds.index(o.kind), -fit(o)))
     best_of_each_kind = [o for i, o in enumerate(ranked) if all(other.kind != o.kind for other in ranked[:i])]
     chosen: list[Offer] = []
     for offer in best_of_each_kind + ranked:
@@ -374,7 +407,8 @@ def recommend(account: Account, health: HealthScore, catalogue: Sequence[Offer],
             continue
         chosen.append(offer)
     chosen.sort(key=lambda o: (kinds.index(o.kind), -fit(o)))
-    return Recommendation(offers=chosen, reason=_reason(account, health, chosen))
+    reason = _reason(account, health, chosen, held_back=len(fresh) < len(eligible))
+    return Recommendation(offers=chosen, reason=reason, why={o.id: why_it_fits(o, account, health) for o in chosen})
 
 
 def fit(offer: Offer) -> int:
@@ -386,7 +420,7 @@ def _is_upgrade(current: str, target: str) -> bool:
     return current in PLANS and target in PLANS and PLANS.index(target) > PLANS.index(current)
 
 
-def _reason(account: Account, health: HealthScore, offers: list[Offer]) -> str:
+def _reason(account: Account, health: HealthScore, offers: list[Offer], *, held_back: bool = False) -> str:
     concerns = [d.label for d in health.drivers if d.direction == "down"]
     if not concerns:
         concern = ""
@@ -407,6 +441,8 @@ def _reason(account: Account, health: HealthScore, offers: list[Offer]) -> str:
             f"Health is green ({health.score}/100): the team gets value from its {plan} plan, so upgrades and "
             f"add-ons that match its usage come first."
         )
-    if not offers:
+    if not offers and held_back:
+        reason += " The suggestions that fit were shared recently, so there is nothing new right now."
+    elif not offers:
         reason += " No catalogue offer fits this account right now."
     return reason

@@ -55,6 +55,35 @@ class CoreSettings(BaseSettings):
     # What keeping customers costs a month across the whole book (customer-success salaries, tools, programmes), USD.
     kpi_retention_spend: float | None = Field(default=None, ge=0.0)
 
+    # Churn signals (keepwell/signals.py). Usage drop: logins per day in the latest snapshot this share or more below
+    # the mean of the account's own previous snapshots (this many of them, at least two).
+    signal_usage_drop_share: float = Field(default=0.3, gt=0.0, lt=1.0)
+    signal_usage_trailing_periods: int = Field(default=4, ge=2, le=52)
+    # Ticket surge: at least this many tickets opened in the last window, and this many times the account's average
+    # per window over the three windows before it.
+    signal_ticket_window_days: int = Field(default=30, ge=1, le=365)
+    signal_ticket_surge_min: int = Field(default=3, ge=1)
+    signal_ticket_surge_factor: float = Field(default=2.0, ge=1.0)
+    # Detractor: the account's latest NPS answer within this many days is 0-6.
+    signal_detractor_window_days: int = Field(default=90, ge=1, le=730)
+    # Idle seats: fewer than this share of the seats bought are used (accounts with at least the minimum seats).
+    signal_idle_seats_share: float = Field(default=0.5, gt=0.0, le=1.0)
+    signal_idle_seats_min_purchased: int = Field(default=5, ge=1)
+    # Red near renewal: the renewal is this many days away or fewer and the latest health snapshot is red.
+    signal_renewal_days: int = Field(default=60, ge=1, le=365)
+    # Offers: the same offer is not shown to an account again within this many days.
+    offer_repeat_days: int = Field(default=30, ge=0, le=365)
+    # Playbooks (keepwell/playbooks.py): the YAML file (default: the bundled playbooks.yml) and the secret webhook
+    # calls are signed with (HMAC-SHA256 of the body in X-Keepwell-Signature; unsigned when unset).
+    playbooks_file: Path | None = None
+    # Where a playbook's webhook action posts when it names no url of its own (webhook actions are off when neither).
+    webhook_url: str | None = Field(default=None, pattern=r"^https?://")
+    webhook_secret: str | None = Field(default=None, min_length=16)
+    webhook_timeout_s: float = Field(default=5.0, gt=0.0, le=60.0)
+    # Attempts per delivery (the first and its retries, with exponential backoff from webhook_backoff_s).
+    webhook_attempts: int = Field(default=4, ge=1, le=10)
+    webhook_backoff_s: float = Field(default=0.5, ge=0.0, le=30.0)
+
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> "CoreSettings":
         if self.demo_mode:

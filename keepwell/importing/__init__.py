@@ -17,7 +17,8 @@ The API for other callers, two steps over one session (the caller owns the trans
         importing.write(session, "usage", records)  # insert or update by natural key; re-sending changes nothing
 
 - `kind` is one of `importing.KINDS`: "accounts", "contacts", "subscriptions", "usage", "tickets", "surveys",
-  "onboarding" (file-name aliases such as "survey_answers" work too; an unknown one raises `UnknownKind`).
+  "onboarding"; singulars ("survey", "subscription") and file-name aliases ("survey_answers") work too, and an
+  unknown kind raises `UnknownKind`.
 - `validate` checks every item against the kind's model, refuses a second item with the same natural key (a
   duplicate) and any item naming an account (or contact, or CSM) that is not in the database.
 - `write` upserts by the natural key (account id; contact, subscription, ticket and answer external ids; usage

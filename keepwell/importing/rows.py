@@ -3,6 +3,7 @@ makes a re-import an update instead of a second row). SCHEMA.md documents the sa
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from operator import itemgetter
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -90,28 +91,14 @@ class UsageRow(Row):
     active_users: int = Field(ge=0)
     # Share (0..1) of the key features in use; computed from `features` when not given.
     feature_adoption: float | None = Field(default=None, ge=0, le=1)
-    # Per feature key, the users who used it in the period. In CSV, one `feature:<key>` column per feature.
+    # Per feature key, the users who used it in the period. In CSV, one `feature:<key>` column per feature (the
+    # reader gathers them here).
     features: (
         dict[Annotated[str, StringConstraints(min_length=1, max_length=64)], Annotated[int, Field(ge=0)]] | None
     ) = None
     support_tickets: int = Field(default=0, ge=0)
     nps: int | None = Field(default=None, ge=0, le=10)
     csat: float | None = Field(default=None, ge=1, le=5)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _feature_columns(cls, data: Any) -> Any:
-        """Gather CSV `feature:<key>` cells into `features`."""
-        if not isinstance(data, dict) or not any(str(key).startswith(FEATURE_PREFIX) for key in data):
-            return data
-        data = dict(data)
-        features = {
-            key.removeprefix(FEATURE_PREFIX): data.pop(key) for key in list(data) if key.startswith(FEATURE_PREFIX)
-        }
-        if "features" in data:
-            raise ValueError("give per-feature use either as feature:<key> columns or as `features`, not both")
-        data["features"] = features
-        return data
 
     @model_validator(mode="after")
     def _adoption(self) -> "UsageRow":
@@ -184,19 +171,21 @@ class Kind:
         return tuple(self.model.model_fields)
 
     def key_of(self, row: Row) -> tuple[Any, ...]:
-        return tuple(getattr(row, name) for name in self.key)
+        # From __dict__ with one itemgetter: this runs for every row, and getattr on a pydantic model is slower.
+        key = itemgetter(*self.key)(row.__dict__)
+        return key if len(self.key) > 1 else (key,)
 
 
 # In import order: accounts first (every other kind names one), contacts before the tickets and answers naming them.
 KINDS: dict[str, Kind] = {
     kind.name: kind
     for kind in (
-        Kind("accounts", AccountRow, ("accounts", "customers"), ("id",)),
-        Kind("contacts", ContactRow, ("contacts",), ("external_id",)),
-        Kind("subscriptions", SubscriptionRow, ("subscriptions",), ("external_id",)),
+        Kind("accounts", AccountRow, ("accounts", "account", "customers"), ("id",)),
+        Kind("contacts", ContactRow, ("contacts", "contact"), ("external_id",)),
+        Kind("subscriptions", SubscriptionRow, ("subscriptions", "subscription"), ("external_id",)),
         Kind("usage", UsageRow, ("usage", "usage_snapshots"), ("account_id", "period_end")),
-        Kind("tickets", TicketRow, ("tickets", "support_tickets"), ("external_id",)),
-        Kind("surveys", SurveyRow, ("surveys", "survey_answers"), ("external_id",)),
+        Kind("tickets", TicketRow, ("tickets", "ticket", "support_tickets"), ("external_id",)),
+        Kind("surveys", SurveyRow, ("surveys", "survey", "survey_answers"), ("external_id",)),
         Kind("onboarding", OnboardingRow, ("onboarding", "onboarding_steps"), ("account_id", "step_key")),
     )
 }

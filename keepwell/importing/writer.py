@@ -3,19 +3,17 @@ dialect (SQLite or PostgreSQL), so a re-import updates rows in place and 100,000
 
 from collections.abc import Callable, Sequence
 from datetime import date
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from keepwell.importing._batches import batched
 from keepwell.importing.rows import (
     AccountRow,
-    ContactRow,
-    OnboardingRow,
     Row,
-    SubscriptionRow,
     SurveyRow,
     TicketRow,
     UsageRow,
@@ -34,6 +32,9 @@ from keepwell.models import (
 )
 
 _LOOKUP_BATCH = 500
+# Columns a re-import leaves alone when its row gives no value: an account's owner may have been assigned in the
+# console since the last import, and an export without owners must not unassign them.
+_KEPT_WHEN_ABSENT = {"customers": ("owner_csm_id",)}
 
 
 def write(session: Session, kind: str, rows: Sequence[Row], *, today: date | None = None) -> int:
@@ -56,17 +57,53 @@ def write(session: Session, kind: str, rows: Sequence[Row], *, today: date | Non
 
 
 def _upsert(session: Session, table: Table, conflict: tuple[str, ...], records: list[dict[str, Any]]) -> None:
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
+    dialect = session.get_bind().dialect
+    if dialect.name == "sqlite":
         statement: Any = sqlite.insert(table)
-    elif dialect == "postgresql":
+    elif dialect.name == "postgresql":
         statement = postgresql.insert(table)
     else:
-        raise NotImplementedError(f"importing into {dialect} is not supported (SQLite and PostgreSQL are)")
-    updated = {name: statement.excluded[name] for name in records[0] if name not in conflict}
+        raise NotImplementedError(f"importing into {dialect.name} is not supported (SQLite and PostgreSQL are)")
+    names = tuple(records[0])
+    updated = {name: statement.excluded[name] for name in names if name not in conflict}
+    for name in _KEPT_WHEN_ABSENT.get(table.name, ()):
+        updated[name] = func.coalesce(statement.excluded[name], table.columns[name])
     statement = statement.on_conflict_do_update(index_elements=list(conflict), set_=updated)
-    # A list of parameter sets runs as one executemany: the driver's fast path, no ORM objects.
+    if dialect.name == "sqlite" and _no_python_defaults_missing(table, names):
+        _executemany_on_driver(session, statement, table, names, records)
+        return
+    # A list of parameter sets runs as one executemany: no ORM objects (psycopg pipelines it on PostgreSQL).
     session.execute(statement, records)
+
+
+def _no_python_defaults_missing(table: Table, names: tuple[str, ...]) -> bool:
+    """Whether the records give every column that has a Python-side default (which only SQLAlchemy would fill)."""
+    return all(column.name in names or column.default is None for column in table.columns)
+
+
+def _executemany_on_driver(
+    session: Session, statement: Any, table: Table, names: tuple[str, ...], records: list[dict[str, Any]]
+) -> None:
+    """The statement compiled once and handed to sqlite3's executemany with tuples of values, each passed through its
+    column type's own bind processor (dates, JSON ...): the same SQL and values as `session.execute`, without its
+    per-row parameter bookkeeping, which is a third of a large import's time."""
+    dialect = session.get_bind().dialect
+    compiled = statement.compile(dialect=dialect, column_keys=list(names))
+    order = compiled.positiontup
+    values_of = itemgetter(*order)
+    # Only dates, times and JSON need converting for sqlite3; the other values pass as they are.
+    converted = [
+        (index, processor)
+        for index, name in enumerate(order)
+        if (processor := table.columns[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
+    ]
+    rows = []
+    for record in records:
+        values = list(values_of(record)) if len(order) > 1 else [record[order[0]]]
+        for index, processor in converted:
+            values[index] = processor(values[index])
+        rows.append(tuple(values))
+    session.connection().exec_driver_sql(str(compiled), rows)
 
 
 class _Lookups:
@@ -76,7 +113,8 @@ class _Lookups:
         self._session = session
         self._csms: dict[str, int] | None = None
         self._contacts: dict[str, int] = {}
-        wanted = sorted({name for row in rows if (name := getattr(row, "contact_external_id", None)) is not None})
+        # Through __dict__: pydantic's getattr of a field a model lacks is slow, and this looks at every row.
+        wanted = sorted({name for row in rows if (name := row.__dict__.get("contact_external_id")) is not None})
         for batch in batched(wanted, _LOOKUP_BATCH):
             query = select(Contact.external_id, Contact.id).where(Contact.external_id.in_(batch))
             self._contacts.update(dict(session.execute(query).all()))
@@ -92,49 +130,44 @@ class _Lookups:
         return self._csms.get(username)
 
 
+def _fields(row: Row, *without: str) -> dict[str, Any]:
+    """The row's fields as a dict: its `__dict__`, which is what `model_dump` would return for these flat models at
+    a fraction of the cost (this runs for every row written)."""
+    record = dict(row.__dict__)
+    for name in without:
+        del record[name]
+    return record
+
+
 def _account(row: AccountRow, lookups: _Lookups) -> dict[str, Any]:
-    record = row.model_dump(exclude={"owner"})
+    record = _fields(row, "owner")
     record["owner_csm_id"] = lookups.csm(row.owner)
     return record
 
 
-def _contact(row: ContactRow, _: _Lookups) -> dict[str, Any]:
-    return row.model_dump()
-
-
-def _subscription(row: SubscriptionRow, _: _Lookups) -> dict[str, Any]:
-    return row.model_dump()
+def _as_is(row: Row, _: _Lookups) -> dict[str, Any]:
+    return _fields(row)
 
 
 def _usage(row: UsageRow, _: _Lookups) -> dict[str, Any]:
-    record = row.model_dump(exclude={"account_id"})
+    record = _fields(row, "account_id")
     record["customer_id"] = row.account_id
     return record
 
 
-def _ticket(row: TicketRow, lookups: _Lookups) -> dict[str, Any]:
-    record = row.model_dump(exclude={"contact_external_id"})
+def _with_contact(row: TicketRow | SurveyRow, lookups: _Lookups) -> dict[str, Any]:
+    record = _fields(row, "contact_external_id")
     record["contact_id"] = lookups.contact(row.contact_external_id)
     return record
-
-
-def _survey(row: SurveyRow, lookups: _Lookups) -> dict[str, Any]:
-    record = row.model_dump(exclude={"contact_external_id"})
-    record["contact_id"] = lookups.contact(row.contact_external_id)
-    return record
-
-
-def _onboarding(row: OnboardingRow, _: _Lookups) -> dict[str, Any]:
-    return row.model_dump()
 
 
 _Target = tuple[Table, tuple[str, ...], Callable[[Any, _Lookups], dict[str, Any]]]
 _TARGETS: dict[str, _Target] = {
     "accounts": (Customer.__table__, ("id",), _account),  # type: ignore[dict-item]
-    "contacts": (Contact.__table__, ("external_id",), _contact),  # type: ignore[dict-item]
-    "subscriptions": (Subscription.__table__, ("external_id",), _subscription),  # type: ignore[dict-item]
+    "contacts": (Contact.__table__, ("external_id",), _as_is),  # type: ignore[dict-item]
+    "subscriptions": (Subscription.__table__, ("external_id",), _as_is),  # type: ignore[dict-item]
     "usage": (UsageSnapshot.__table__, ("customer_id", "period_end"), _usage),  # type: ignore[dict-item]
-    "tickets": (SupportTicket.__table__, ("external_id",), _ticket),  # type: ignore[dict-item]
-    "surveys": (SurveyAnswer.__table__, ("external_id",), _survey),  # type: ignore[dict-item]
-    "onboarding": (OnboardingStep.__table__, ("account_id", "step_key"), _onboarding),  # type: ignore[dict-item]
+    "tickets": (SupportTicket.__table__, ("external_id",), _with_contact),  # type: ignore[dict-item]
+    "surveys": (SurveyAnswer.__table__, ("external_id",), _with_contact),  # type: ignore[dict-item]
+    "onboarding": (OnboardingStep.__table__, ("account_id", "step_key"), _as_is),  # type: ignore[dict-item]
 }

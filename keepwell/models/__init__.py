@@ -12,6 +12,7 @@ from keepwell.models.staff import AuditEvent, ConsoleSession, CSMUser
 from keepwell.models.subscriptions import Subscription
 from keepwell.models.success import ChurnSignal, CSMTask, HealthSnapshot, OnboardingStep
 from keepwell.models.voice import SupportTicket, SurveyAnswer
+from keepwell.models.webhooks import WebhookDelivery
 
 __all__ = [
     "ApiKey",
@@ -35,6 +36,7 @@ __all__ = [
     "SupportTicket",
     "SurveyAnswer",
     "UsageSnapshot",
+    "WebhookDelivery",
     "as_utc",
     "utcnow",
 ]

@@ -37,17 +37,21 @@ def make_tracker() -> TrackerFactory:
         slots: dict[str, Any] | None = None,
         extra_events: list[dict[str, Any]] | None = None,
         customer: object = None,
+        entities: list[dict[str, Any]] | None = None,
     ) -> Tracker:
         state = copy.deepcopy(_TRACKER)
         if customer_id is not None:
             assertion = assertions.assert_customer(customer_id, state["sender_id"], INTERNAL_SECRET, 900)
             customer = {"id": customer_id, "assertion": assertion}
         metadata: dict[str, Any] = {"customer": customer}
-        latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": [], "metadata": metadata}
+        latest = {
+            "text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities or [],
+            "metadata": metadata,
+        }  # fmt: skip
         state["latest_message"] = latest
         state["events"][-1] = {
             "event": "user", "timestamp": 1763800010.0, "text": text, "metadata": metadata,
-            "parse_data": {"intent": latest["intent"], "entities": []},
+            "parse_data": {"intent": latest["intent"], "entities": entities or []},
         }  # fmt: skip
         state["events"].extend(extra_events or [])
         state["slots"].update(slots or {})

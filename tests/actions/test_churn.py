@@ -9,6 +9,7 @@ from sqlalchemy import Engine, select
 from actions import services
 from actions.churn import ActionChurnMoment, churn_article
 from keepwell import conversations as log
+from keepwell import signals
 from keepwell.db import session_scope
 from keepwell.models import ConversationFlag
 from knowledge_base import Passage, SearchResult
@@ -92,6 +93,10 @@ async def test_a_signed_in_customer_who_wants_to_cancel_alerts_the_csm_once_and_
     flags = _flags(engine)
     assert len(flags) == 1 and flags[0][0] == "churn_moment"
     assert "cancelling" in flags[0][1] and "we want to cancel our subscription" in flags[0][1]
+    with session_scope(engine) as session:  # the playbooks' trigger: one open signal, however often it is said
+        [signal] = signals.list_signals(session, account_ids=["cus_001"])
+    assert signal.kind == "cancellation_request" and signal.evidence["request"] == "cancelling"
+    assert signal.evidence["conversation_id"] == tracker.sender_id
 
 
 async def test_an_anonymous_visitor_gets_the_article_without_an_alert(
@@ -107,3 +112,5 @@ async def test_an_anonymous_visitor_gets_the_article_without_an_alert(
     assert len(dispatcher.messages) == 1 and not dispatcher.messages[0]["buttons"]
     assert SlotSet("handoff_offered", False) in events
     assert _flags(engine) == []
+    with session_scope(engine) as session:
+        assert signals.list_signals(session) == []

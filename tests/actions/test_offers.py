@@ -1,15 +1,18 @@
 """actions/offers.py: recommendations for the signed-in account; advice about something specific first gets the help
 centre's answer."""
 
+from typing import Any
+
 import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from actions import services
 from actions.offers import ActionRecommend
-from keepwell import accounts
+from keepwell import accounts, signals
 from keepwell.db import session_scope
+from keepwell.models import CSMTask, Customer, OfferEvent
 from knowledge_base import Passage, SearchResult
 from tests.actions.conftest import TrackerFactory
 
@@ -106,3 +109,91 @@ async def test_no_clear_answer_means_recommendations_alone(
     await ActionRecommend().run(dispatcher, tracker, {})
 
     assert len(dispatcher.messages) == 1
+
+
+def _offer_tap(step: str, offer_id: str) -> list[dict[str, Any]]:
+    """The entities Rasa reads off an offer button's payload (/ask_recommendations{"offer_id": ...})."""
+    return [{"entity": step, "value": offer_id}]
+
+
+def _events(engine: Engine) -> list[tuple[str, str, str | None]]:
+    with session_scope(engine) as session:
+        rows = session.scalars(select(OfferEvent).order_by(OfferEvent.id))
+        return [(e.offer_id, e.event, e.conversation_id) for e in rows]
+
+
+async def test_offers_shown_are_recorded_and_each_is_a_button_that_opens_it_and_says_why(
+    engine: Engine, make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(services, "knowledge_base", lambda: _KnowledgeBase(confident=False))
+    account_id = _account_id(engine)
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("any recommendations?", "ask_recommendations", account_id)
+    await ActionRecommend().run(dispatcher, tracker, {})
+    [message] = dispatcher.messages
+    shown = [offer_id for offer_id, event, _ in _events(engine) if event == "shown"]
+    assert shown and {conversation for *_, conversation in _events(engine)} == {tracker.sender_id}
+    payloads = [b["payload"] for b in message["buttons"]]
+    assert payloads == [f'/ask_recommendations{{"offer_id": "{offer_id}"}}' for offer_id in shown] + ["/request_human"]
+    assert message["text"].count("Why it fits: ") == len(shown)
+
+    # The customer taps the first offer: a click, and the offer with why it fits and a yes.
+    opened = CollectingDispatcher()
+    events = await ActionRecommend().run(
+        opened,
+        make_tracker(payloads[0], "ask_recommendations", account_id, entities=_offer_tap("offer_id", shown[0])),
+        {},
+    )
+    assert _events(engine)[-1] == (shown[0], "clicked", tracker.sender_id)
+    [detail] = opened.messages
+    assert "Why it fits: " in detail["text"]
+    assert detail["buttons"][0]["payload"] == f'/ask_recommendations{{"offer_accepted": "{shown[0]}"}}'
+    assert events[0].get("value") == detail["custom"]["sources"][0]["url"].removeprefix("/help/")
+
+    # ... and says yes: an acceptance and a task for the account's CSM, once however often it is pressed.
+    for _ in range(2):
+        accepted = CollectingDispatcher()
+        yes = make_tracker("yes", "ask_recommendations", account_id, entities=_offer_tap("offer_accepted", shown[0]))
+        await ActionRecommend().run(accepted, yes, {})
+        assert accepted.messages[0]["text"].startswith("Done: I've told your customer success manager")
+    assert [e for e in _events(engine) if e[1] == "accepted"] == [(shown[0], "accepted", tracker.sender_id)]
+    with session_scope(engine) as session:
+        [task] = session.scalars(select(CSMTask)).all()
+        owner = session.get(Customer, account_id).owner_csm_id  # type: ignore[union-attr]
+    assert task.account_id == account_id and task.owner_id == owner and task.source == "offer"
+
+    # Asked again the same day: what was just shown is not repeated, and an accepted offer never comes back.
+    again = CollectingDispatcher()
+    await ActionRecommend().run(again, make_tracker("any recommendations?", "ask_recommendations", account_id), {})
+    assert all(offer_id not in str(again.messages[0]["buttons"]) for offer_id in shown)
+
+
+async def test_a_button_for_an_offer_never_shown_to_the_account_records_nothing(
+    engine: Engine, make_tracker: TrackerFactory
+) -> None:
+    dispatcher = CollectingDispatcher()
+    forged = make_tracker(
+        "yes", "ask_recommendations", _account_id(engine), entities=_offer_tap("offer_accepted", "add-seats")
+    )
+    await ActionRecommend().run(dispatcher, forged, {})
+    assert dispatcher.messages[0]["text"].startswith("I can't find that suggestion")
+    opened = make_tracker("x", "ask_recommendations", _account_id(engine), entities=_offer_tap("offer_id", "add-seats"))
+    await ActionRecommend().run(CollectingDispatcher(), opened, {})
+    assert _events(engine) == []
+
+
+async def test_an_account_with_an_open_churn_signal_is_offered_nothing_and_a_person(
+    engine: Engine, make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(services, "knowledge_base", lambda: _KnowledgeBase(confident=False))
+    account_id = _account_id(engine)
+    with session_scope(engine) as session:
+        signals.open_cancellation_request(session, account_id, "cancelling", "we want to cancel", "earlier")
+    dispatcher = CollectingDispatcher()
+    await ActionRecommend().run(dispatcher, make_tracker("any recommendations?", "ask_recommendations", account_id), {})
+    [message] = dispatcher.messages
+    assert message["text"] == (
+        "Your customer success manager is already looking at your account with you, so I'll leave suggestions to "
+        "them for now."
+    )
+    assert [b["payload"] for b in message["buttons"]] == ["/request_human"] and _events(engine) == []

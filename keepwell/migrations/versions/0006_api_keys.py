@@ -2,7 +2,7 @@
 revocation). No existing rows change; the table starts empty.
 
 Revision ID: 0006_api_keys
-Revises: 0003
+Revises: 0005_playbooks
 Create Date: 2026-12-01
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006_api_keys"
-down_revision: str | None = "0003"
+down_revision: str | None = "0005_playbooks"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

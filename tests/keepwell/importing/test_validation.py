@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from keepwell import importing, staff
-from keepwell.importing import KINDS, UnknownKind
+from keepwell.importing import KINDS
 
 Row = Callable[..., dict[str, Any]]
 
@@ -108,8 +108,3 @@ def test_feature_adoption_is_the_share_of_features_used_when_not_given(db: Sessi
 def test_a_row_that_is_not_an_object_is_an_error(db: Session) -> None:
     _, errors = importing.validate(db, "usage", [["acc_1", "2025-05-25"]])
     assert [(e.line, e.reason) for e in errors] == [(0, "is a list, not an object")]
-
-
-def test_an_unknown_kind_is_refused_with_the_known_ones() -> None:
-    with pytest.raises(UnknownKind, match=r"unknown record kind 'invoices'.*usage"):
-        importing.kind_named("invoices")

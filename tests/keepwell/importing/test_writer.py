@@ -3,12 +3,16 @@ so writing the same rows again changes nothing; subscriptions keep the accounts'
 
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keepwell import importing, staff
+from keepwell.db import make_engine, session_factory, upgrade
+from keepwell.importing import writer
 from keepwell.models import Base, Customer, SupportTicket, UsageSnapshot
 
 Row = Callable[..., dict[str, Any]]
@@ -74,6 +78,19 @@ def test_an_owner_is_stored_as_the_console_users_id(db: Session, row: Row) -> No
     assert db.get(Customer, "acc_1").owner_csm_id == csm.id  # type: ignore[union-attr]
 
 
+def test_an_import_without_an_owner_keeps_the_one_assigned(db: Session, row: Row) -> None:
+    first = staff.create(db, "first@example.com", "a-long-enough-password")
+    second = staff.create(db, "second@example.com", "a-long-enough-password")
+    _put(db, "accounts", row("accounts", owner="first@example.com"))
+    _put(db, "accounts", row("accounts", name="Copperleaf Ltd"))
+    account = db.get(Customer, "acc_1")
+    db.refresh(account)
+    assert (account.name, account.owner_csm_id) == ("Copperleaf Ltd", first.id)  # type: ignore[union-attr]
+    _put(db, "accounts", row("accounts", owner="second@example.com"))
+    db.refresh(account)
+    assert account.owner_csm_id == second.id  # type: ignore[union-attr]
+
+
 def test_the_subscription_in_force_sets_the_accounts_current_terms(db: Session, row: Row) -> None:
     _put(db, "accounts", row("accounts", plan="starter", mrr=50, seats_purchased=5))
     _put(
@@ -104,3 +121,25 @@ def test_an_account_whose_terms_all_ended_pays_nothing_now(db: Session, row: Row
     account = db.get(Customer, "acc_1")
     db.refresh(account)
     assert (account.plan, account.mrr, account.seats_purchased) == ("growth", 0, 20)  # type: ignore[union-attr]
+
+
+def test_the_fast_sqlite_path_writes_exactly_what_sqlalchemy_would(
+    tmp_path: Path, row: Row, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite batches go to the driver directly (writer._executemany_on_driver); the result must not differ from
+    # SQLAlchemy's own executemany, value for value (dates, times with zones, JSON, booleans, nulls).
+    contents = []
+    for name in ("fast", "sqlalchemy"):
+        if name == "sqlalchemy":
+            monkeypatch.setattr(writer, "_no_python_defaults_missing", lambda *_: False)
+        engine = make_engine(f"sqlite:///{tmp_path / name}.db")
+        upgrade(engine)
+        with session_factory(engine)() as session:
+            _one_of_each(session, row)
+            session.commit()
+            contents.append(_everything(session))
+        engine.dispose()
+    # contacts.created_at is the time of writing, which differs between the two runs.
+    for content in contents:
+        content["contacts"] = [contact[:-1] for contact in content["contacts"]]
+    assert contents[0] == contents[1]

@@ -1,0 +1,85 @@
+"""The Success desk in headless Chromium (Debian's package) against the gateway served by uvicorn: a CSM signs in,
+sees a playbook's task and a churn signal, marks the task done and resolves the signal with the page's own forms."""
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from playwright.sync_api import Page, expect, sync_playwright
+from sqlalchemy.orm import Session
+
+from keepwell import accounts, signals
+from keepwell.bootstrap import DEMO_CSM, prepare
+from keepwell.db import session_factory
+from keepwell.models import CSMTask
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+@pytest.fixture
+def served(app: FastAPI) -> Iterator[str]:
+    """The app on a free 127.0.0.1 port, on a prepared database (migrated, demo data and logins)."""
+    prepare(app.state.settings)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "the gateway did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser.new_context().new_page()
+        browser.close()
+
+
+def test_a_csm_works_the_success_desk_in_a_browser(served: str, app: FastAPI, page: Page) -> None:
+    with session_factory(app.state.engine)() as db:
+        _seed(db)
+    page.goto(f"{served}/console/login?next=/console/success")
+    page.fill("input[name=username]", DEMO_CSM[0])
+    page.fill("input[name=password]", DEMO_CSM[1])
+    page.click("button[type=submit]")
+    expect(page.get_by_role("heading", name="Success desk")).to_be_visible()
+    tasks = page.get_by_test_id("tasks")
+    expect(tasks).to_contain_text("Call the champion about the renewal")
+
+    tasks.get_by_role("button", name="Done").click()
+    expect(page.get_by_text("No open tasks.")).to_be_visible()
+
+    signal_table = page.get_by_test_id("signals")
+    expect(signal_table).to_contain_text("asked about cancelling in chat")
+    signal_table.get_by_label("What was done").fill("Called them: staying on Growth")
+    signal_table.get_by_role("button", name="Resolve").click()
+    expect(page.get_by_text("No open churn signals.")).to_be_visible()
+
+    with session_factory(app.state.engine)() as db:
+        [resolved] = signals.list_signals(db, open_only=False)
+        assert resolved.resolved_by == DEMO_CSM[0] and resolved.resolution == "Called them: staying on Growth"
+
+
+def _seed(db: Session) -> None:
+    account = accounts.list_accounts(db)[0]
+    signals.open_cancellation_request(db, account.id, "cancelling", "we want to cancel", "conv-1")
+    db.add(CSMTask(account_id=account.id, title="Call the champion about the renewal", source="manual"))
+    db.commit()
