@@ -199,6 +199,14 @@ def is_active(session: Session, conversation_id: str) -> bool:
     return _open(session, conversation_id) is not None
 
 
+def person_is_answering(session: Session, conversation_id: str) -> bool:
+    """Whether a CSM has already replied in the conversation's open handoff (the customer needs no more notices)."""
+    query = select(Handoff.id).where(
+        Handoff.conversation_id == conversation_id, Handoff.status == OPEN, Handoff.first_reply_at.is_not(None)
+    )
+    return session.scalars(query).first() is not None
+
+
 def get(session: Session, handoff_id: int) -> HandoffView | None:
     handoff = session.get(Handoff, handoff_id)
     return _views(session, [handoff])[0] if handoff is not None else None

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from api.services.turns import HANDOFF_NOTICE
 from keepwell import accounts, handoffs, identity, staff
 from keepwell.audit import AuditEntry
 from keepwell.models import Customer, Handoff, Message
@@ -123,25 +124,25 @@ def test_a_reply_reaches_the_customers_log_and_stream_with_the_csms_name_and_is_
 
 
 def test_the_customers_answers_are_held_from_rasa_and_shown_to_the_console(
-    csm_client: TestClient, db: Session, rasa: FakeRasa, account: accounts.Account
+    csm_client: TestClient, db: Session, csrf_of: CsrfOf, rasa: FakeRasa, account: accounts.Account
 ) -> None:
-    conversation_id, _ = _handed_over(csm_client, db, account.id)
-    before = csm_client.get(f"/console/conversations/{conversation_id}/messages.json").json()["data"]
-    last = before[-1]["id"] if before else 0
-    chat = csm_client.post(
-        "/api/chat",
-        json={
-            "conversation_id": conversation_id,
-            "message": "Thanks, it's the invoice page",
-            "token": identity.mint_token(account.id, IDENTITY_SECRET, 600),
-        },
-    )
-    assert chat.status_code == 200 and chat.json()["message"]["state"] == "held"
+    conversation_id, handoff_id = _handed_over(csm_client, db, account.id)
+    token = identity.mint_token(account.id, IDENTITY_SECRET, 600)
+
+    def say(text: str) -> dict[str, Any]:
+        chat = csm_client.post("/api/chat", json={"conversation_id": conversation_id, "message": text, "token": token})
+        assert chat.status_code == 200 and chat.json()["message"]["state"] == "held"
+        return dict(chat.json())
+
+    waiting = say("Is anyone there?")
+    assert [m["text"] for m in waiting["messages"]] == [HANDOFF_NOTICE.text]  # until a person replies
+    _post(csm_client, csrf_of, conversation_id, f"/console/handoffs/{handoff_id}/reply", text="Yes, Dana here")
+    last = csm_client.get(f"/console/conversations/{conversation_id}/messages.json").json()["data"][-1]["id"]
+    answering = say("Thanks, it's the invoice page")
+    assert answering["messages"] == []  # a person is answering: no more notices in between
     assert rasa.sent == []  # the assistant never answers while a person has the conversation
     new = csm_client.get(f"/console/conversations/{conversation_id}/messages.json?after={last}").json()
-    assert [(m["role"], m["text"]) for m in new["data"] if m["role"] == "customer"] == [
-        ("customer", "Thanks, it's the invoice page")
-    ]
+    assert [(m["role"], m["text"]) for m in new["data"]] == [("customer", "Thanks, it's the invoice page")]
     assert new["handoff"]["status"] == "open"
 
 
