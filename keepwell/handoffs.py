@@ -213,8 +213,20 @@ def get(session: Session, handoff_id: int) -> HandoffView | None:
 
 
 def _locked(session: Session, handoff_id: int) -> Handoff:
-    """The handoff, row-locked until the caller commits (PostgreSQL): two CSMs acting at once are serialised."""
-    handoff = session.get(Handoff, handoff_id, with_for_update=True, populate_existing=True)
+    """The handoff, locked until the caller commits, so two CSMs acting at once are serialised and the second sees
+    what the first did.
+
+    The lock is taken by an UPDATE that changes nothing, as the transaction's first statement: PostgreSQL locks the
+    row; SQLite takes its write lock before reading, so the read that follows is never an outdated snapshot (a
+    transaction that read first and writes later would fail with "database is locked" instead of waiting).
+    """
+    session.execute(
+        update(Handoff)
+        .where(Handoff.id == handoff_id)
+        .values(assigned_to_id=Handoff.assigned_to_id)
+        .execution_options(synchronize_session=False)
+    )
+    handoff = session.get(Handoff, handoff_id, populate_existing=True)
     if handoff is None:
         raise HandoffNotFound("There is no such handoff.")
     return handoff

@@ -1,6 +1,7 @@
 """keepwell/handoffs.py: the live handoff on SQLite and PostgreSQL: the queue it lands in, replies only by the
 assignee, the waiting time, closing with the CSAT question and its answer, and bad input refused without a change."""
 
+import threading
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 
@@ -200,3 +201,35 @@ def test_there_is_no_survey_while_the_handoff_is_open_or_after_a_release(
     db.commit()
     with pytest.raises(NoSurvey):
         handoffs.answer_csat(db, conversation_id, 5, None)
+
+
+def test_two_csms_replying_at_once_from_the_shared_queue_one_gets_it(
+    database: Engine, db: Session, conversation: Callable[..., str], csm: StaffView, other_csm: StaffView
+) -> None:
+    conversation_id = conversation()
+    handoff = _request(db, conversation_id)
+    first = session_factory(database)()
+    handoffs.reply(first, handoff.id, csm, "Ada here")  # holds the lock until it commits
+    outcome: list[object] = []
+
+    def second_reply() -> None:
+        with session_factory(database)() as second:
+            try:
+                handoffs.reply(second, handoff.id, other_csm, "Grace here")
+                second.commit()
+                outcome.append("replied")
+            except Exception as error:  # what the second CSM gets is the assertion below
+                outcome.append(error)
+
+    racer = threading.Thread(target=second_reply)
+    racer.start()
+    racer.join(timeout=0.5)
+    assert racer.is_alive()  # waiting for the first CSM's transaction, not reading around it
+    first.commit()
+    first.close()
+    racer.join(timeout=30)
+    [result] = outcome
+    assert isinstance(result, AssignedElsewhere)
+    db.expire_all()
+    assert [(m.role, m.text) for m in log.messages(db, conversation_id)] == [("agent", "Ada here")]
+    assert handoffs.get(db, handoff.id).assigned_to_id == csm.id  # type: ignore[union-attr]

@@ -67,13 +67,14 @@ def queue(staff: CurrentStaff, session: SessionDep) -> JSONResponse:
     return JSONResponse({"data": items, "count": len(items), "for_me": mine}, headers=NO_STORE)
 
 
-def _refused(request: Request, session: Session, error: HandoffError, conversation_id: str | None) -> Response:
+def _refused(request: Request, session: Session, error: HandoffError, handoff_id: int) -> Response:
     """A refused action: nothing was written; the CSM sees why on the conversation page."""
     session.rollback()
-    if isinstance(error, HandoffNotFound) or conversation_id is None:
+    found = handoffs.get(session, handoff_id)
+    if isinstance(error, HandoffNotFound) or found is None:
         return not_found(request, "handoff")
     flash(request, str(error))
-    return redirect(f"/console/conversations/{conversation_id}")
+    return redirect(f"/console/conversations/{found.conversation_id}")
 
 
 @router.post("/{handoff_id}/reply", include_in_schema=False, dependencies=SignedInForm)
@@ -85,17 +86,18 @@ async def reply(
     live: LiveDep,
     text: ReplyText = "",
 ) -> Response:
-    found = handoffs.get(session, handoff_id)
-    if found is None:
-        return not_found(request, "handoff")
+    # The service acts first (its first statement takes the lock); the handoff is read for the page only on refusal.
     try:
         message, handoff = handoffs.reply(session, handoff_id, staff, text)
     except handoffs.InvalidText as error:
         session.rollback()
+        found = handoffs.get(session, handoff_id)
+        if found is None:
+            return not_found(request, "handoff")
         # The draft comes back in the form: a refused reply loses nothing the CSM typed.
         return transcript_page(request, session, found.conversation_id, error=str(error), draft=text, status_code=422)
     except HandoffError as error:
-        return _refused(request, session, error, found.conversation_id)
+        return _refused(request, session, error, handoff_id)
     audit.record(
         session,
         staff,
@@ -112,11 +114,10 @@ async def reply(
 
 @router.post("/{handoff_id}/take-over", include_in_schema=False, dependencies=SignedInForm)
 def take_over(request: Request, handoff_id: HandoffId, staff: CurrentStaff, session: SessionDep) -> Response:
-    found = handoffs.get(session, handoff_id)
     try:
         handoff, previous = handoffs.take_over(session, handoff_id, staff)
     except HandoffError as error:
-        return _refused(request, session, error, found.conversation_id if found else None)
+        return _refused(request, session, error, handoff_id)
     audit.record(
         session,
         staff,
@@ -135,11 +136,10 @@ def take_over(request: Request, handoff_id: HandoffId, staff: CurrentStaff, sess
 async def close(
     request: Request, handoff_id: HandoffId, staff: CurrentStaff, session: SessionDep, rasa: RasaDep, live: LiveDep
 ) -> Response:
-    found = handoffs.get(session, handoff_id)
     try:
         handoff, question = handoffs.close(session, handoff_id, staff)
     except HandoffError as error:
-        return _refused(request, session, error, found.conversation_id if found else None)
+        return _refused(request, session, error, handoff_id)
     try:
         # Closed, the conversation is the assistant's again: Rasa must stop ignoring it, or the customer's next
         # message would get no answer.
