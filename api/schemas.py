@@ -91,7 +91,8 @@ class SourcePublic(BaseModel):
 class MessagePublic(BaseModel):
     """One message of a conversation as the widget shows it.
 
-    `role`: customer, bot, agent (a person) or system (the gateway's own notices). For a customer message `state`
+    `role`: customer, bot, agent (a person, named in `author`) or system (the gateway's own notices; `kind` "csat"
+    is the question asked when a person closes a handoff, answered with `POST .../csat`). For a customer message `state`
     says where it stands (pending, answered, unanswered: the notice was given and the bot answers later,
     answered_late, held: a person has the conversation, expired: left to a person); a reply is `sent` (in the answer
     to the request) or `late` (after the notice, through the history and the live stream), and `reply_to` names the
@@ -107,6 +108,8 @@ class MessagePublic(BaseModel):
     reply_to: int | None = None
     buttons: list[ButtonPublic] = []
     sources: list[SourcePublic] = []
+    author: str | None = Field(default=None, description="For an agent message: the name of the person who wrote it")
+    kind: Literal["csat"] | None = Field(default=None, description="csat: a question the widget answers as a form")
 
 
 class ChatPublic(BaseModel):
@@ -120,6 +123,21 @@ class ChatPublic(BaseModel):
 
 class ConversationPublic(BaseModel):
     conversation_id: str
+
+
+class CsatIn(BaseModel):
+    """The customer's answer to the CSAT question asked when a person closed the handoff."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    score: int = Field(ge=1, le=5, description="1 (very unsatisfied) to 5 (very satisfied)")
+    comment: str | None = Field(default=None, max_length=1000)
+
+
+class CsatPublic(BaseModel):
+    conversation_id: str
+    score: int
+    comment: str | None
 
 
 class MessagesPublic(BaseModel):

@@ -15,11 +15,12 @@ from sse_starlette import EventSourceResponse
 
 from api.deps import LiveDep, SessionDep, SettingsDep, client_address, get_session
 from api.openapi import RETRY_AFTER, WWW_AUTHENTICATE
-from api.schemas import ConversationPublic, ErrorPublic, MessagesPublic
+from api.schemas import ConversationPublic, CsatIn, CsatPublic, ErrorPublic, MessagesPublic
 from api.services.identity import header_customer
 from api.services.messages import public_message
 from api.services.rate_limits import chat_identity_key, enforce_chat_limits
 from keepwell import conversations as log
+from keepwell import handoffs
 from keepwell.db import session_factory
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
@@ -109,6 +110,44 @@ def history(
     """The conversation's messages, oldest first: what the widget shows after a reload or on another device."""
     data = [public_message(m) for m in log.messages(session, conversation_id, after_id=after, limit=limit)]
     return MessagesPublic(conversation_id=conversation_id, data=data, count=len(data))
+
+
+@router.post(
+    "/{conversation_id}/csat",
+    response_model=CsatPublic,
+    responses={
+        **_ERRORS,
+        409: {"model": ErrorPublic, "description": "No CSAT question waits for an answer (none asked, or answered)"},
+        429: {"model": ErrorPublic, "description": "Too many requests", "headers": RETRY_AFTER},
+    },
+)
+def answer_csat(
+    request: Request,
+    conversation_id: OwnedConversation,
+    body: CsatIn,
+    customer_id: Customer,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> CsatPublic:
+    """Answer the CSAT question a person asked when closing the handoff (once per closed handoff)."""
+    enforce_chat_limits(
+        request.app.state.rate_limiter,
+        settings,
+        client_address(request),
+        chat_identity_key(customer_id, conversation_id),
+    )
+    try:
+        answered = handoffs.answer_csat(session, conversation_id, body.score, body.comment)
+    except handoffs.NoSurvey as error:
+        session.rollback()
+        raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from None
+    except handoffs.InvalidText as error:
+        session.rollback()
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(error)) from None
+    session.commit()
+    return CsatPublic(
+        conversation_id=conversation_id, score=answered.csat_score or body.score, comment=answered.csat_comment
+    )
 
 
 @router.get(

@@ -17,4 +17,6 @@ def public_message(message: MessageView) -> MessagePublic:
         reply_to=message.reply_to_id,
         buttons=[ButtonPublic(title=b["title"], payload=b["payload"]) for b in message.buttons],
         sources=[SourcePublic(title=s.get("title", ""), url=s["url"]) for s in message.sources],
+        author=message.author_name if message.role == "agent" else None,
+        kind="csat" if message.kind == "csat" else None,
     )

@@ -25,6 +25,7 @@ from api.services.replies import shape_replies
 from api.services.tracker_events import TrackerEvents
 from api.settings import Settings
 from keepwell import conversations as log
+from keepwell import handoffs
 from keepwell.assertions import customer_metadata
 from keepwell.db import session_factory
 from keepwell.models import utcnow
@@ -166,7 +167,8 @@ class Turns:
                 lease_s=self.lease_s,
                 channel=channel,
             )
-            if held and not accepted.duplicate:
+            # The notice says a person will reply; once one has, it would only interrupt the conversation.
+            if held and not accepted.duplicate and not handoffs.person_is_answering(session, conversation.id):
                 log.hold(session, accepted.message.id, HANDOFF_NOTICE)
             session.commit()
         return accepted

@@ -32,6 +32,12 @@
     retry: "Retry",
     inReplyTo: "Re: ",
     person: "Customer success team",
+    rate: "Your rating",
+    rateComment: "Anything to add? (optional)",
+    rateSend: "Send rating",
+    rateThanks: "Thank you for your rating.",
+    rateDone: "This question was already answered.",
+    rateFailed: "Your rating could not be sent. Try again in a moment.",
     placeholder: "Write a message…",
     hint: "Enter to send · Shift+Enter for a new line",
     typing: "The assistant is typing",
@@ -129,6 +135,8 @@
       messageId: typeof raw.message_id === "string" ? raw.message_id : null,
       replyTo: typeof raw.reply_to === "number" ? raw.reply_to : null,
       text: typeof raw.text === "string" ? raw.text : "",
+      author: raw.role === "agent" && typeof raw.author === "string" && raw.author ? raw.author : null,
+      kind: raw.kind === "csat" ? "csat" : null,
       buttons: (Array.isArray(raw.buttons) ? raw.buttons : [])
         .filter(function (b) {
           return b && typeof b.title === "string" && typeof b.payload === "string";
@@ -637,7 +645,11 @@
       "data-state": message.state || null,
       "data-id": message.id !== null ? String(message.id) : null,
     });
-    if (message.role === "agent") node.appendChild(el("p", { className: "kw-author", text: TEXT.person }));
+    if (message.role === "agent") {
+      // A person wrote this: their name (as text, like everything else), then the team they are from.
+      var author = message.author ? message.author + " · " + TEXT.person : TEXT.person;
+      node.appendChild(el("p", { className: "kw-author", "data-testid": "kw-author", text: author }));
+    }
     var question = message.state === "late" && message.replyTo ? this.rendered[message.replyTo] : null;
     if (question) {
       // A late answer may arrive after newer messages: say which question it answers.
@@ -646,6 +658,7 @@
     }
     node.appendChild(el("p", { className: "kw-text", text: message.text || "" }));
     if (message.sources && message.sources.length) node.appendChild(this.renderSources(message.sources));
+    if (message.kind === "csat") node.appendChild(this.renderRating());
     if (message.buttons && message.buttons.length) {
       var group = el("div", { className: "kw-buttons", role: "group", "aria-label": "Suggested replies" });
       message.buttons.forEach(function (button) {
@@ -660,6 +673,70 @@
     this.messages.appendChild(node);
     this.scrollToEnd();
     return node;
+  };
+
+  /** The CSAT question's form: a score from 1 to 5 and an optional comment, posted once. */
+  Widget.prototype.renderRating = function () {
+    var self = this;
+    var chosen = null;
+    var form = el("form", { className: "kw-rating", "data-testid": "kw-rating" });
+    var scale = el("div", { className: "kw-buttons", role: "group", "aria-label": TEXT.rate });
+    var scores = [];
+    [1, 2, 3, 4, 5].forEach(function (score) {
+      var chip = el("button", {
+        type: "button",
+        className: "kw-button kw-score",
+        "data-testid": "kw-score-" + score,
+        "aria-pressed": "false",
+        text: String(score),
+      });
+      chip.addEventListener("click", function () {
+        chosen = score;
+        scores.forEach(function (other) {
+          other.setAttribute("aria-pressed", other === chip ? "true" : "false");
+        });
+        submit.disabled = false;
+      });
+      scores.push(chip);
+      scale.appendChild(chip);
+    });
+    var comment = el("textarea", {
+      className: "kw-rating-comment",
+      "data-testid": "kw-rating-comment",
+      rows: "2",
+      maxlength: "1000",
+      placeholder: TEXT.rateComment,
+      "aria-label": TEXT.rateComment,
+    });
+    var submit = el("button", { type: "submit", className: "kw-button", "data-testid": "kw-rating-send", text: TEXT.rateSend });
+    submit.disabled = true;
+    var status = el("p", { className: "kw-status", "data-testid": "kw-rating-status", role: "status" });
+    form.appendChild(scale);
+    form.appendChild(comment);
+    form.appendChild(submit);
+    form.appendChild(status);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (chosen === null) return;
+      submit.disabled = true;
+      var conversationId = self.conversationId();
+      self
+        .request("/api/conversations/" + encodeURIComponent(conversationId) + "/csat", {
+          method: "POST",
+          headers: Object.assign({ "Content-Type": "application/json", Accept: "application/json" }, self.authHeaders()),
+          body: JSON.stringify({ score: chosen, comment: comment.value.trim() || null }),
+        })
+        .then(function (result) {
+          if (result.status === 200 || result.status === 409) {
+            form.textContent = "";
+            form.appendChild(el("p", { className: "kw-text", "data-testid": "kw-rating-done", text: result.status === 200 ? TEXT.rateThanks : TEXT.rateDone }));
+            return;
+          }
+          status.textContent = detailOf(result.body) || TEXT.rateFailed;
+          submit.disabled = false;
+        });
+    });
+    return form;
   };
 
   Widget.prototype.renderSources = function (sourcesList) {

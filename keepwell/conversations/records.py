@@ -66,6 +66,8 @@ class MessageView:
     confidence: float | None = None
     entities: list[dict[str, Any]] = field(default_factory=list)
     actions: list[str] = field(default_factory=list)
+    author_name: str | None = None  # a person's message: the name the customer sees
+    kind: str | None = None  # "csat": the CSAT question the widget shows as a form
 
 
 @dataclass(frozen=True)
@@ -221,4 +223,6 @@ def view_of(message: Message) -> MessageView:
         confidence=message.confidence,
         entities=list(message.entities or []),
         actions=list(message.actions or []),
+        author_name=message.author_name,
+        kind=message.kind,
     )

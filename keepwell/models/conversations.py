@@ -4,7 +4,7 @@ feedback that actions record in a conversation."""
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keepwell.models.base import Base, utcnow
@@ -48,8 +48,12 @@ class Message(Base):
     # The widget's own id for a customer message: a retry with the same id is the same message.
     client_message_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"), nullable=True)
-    # A person's message (agent role): which console user wrote it.
+    # A person's message (agent role): which console user wrote it, and the name the customer saw (kept as it was
+    # when sent, even if the account is renamed or deleted).
     author_id: Mapped[int | None] = mapped_column(ForeignKey("csm_users.id", ondelete="SET NULL"), nullable=True)
+    author_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # What the widget does with a message beyond showing it: "csat" asks the customer to rate the help they got.
+    kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
     # Delivery bookkeeping of customer messages: redelivery attempts, when the next is due, and until when one
     # gateway holds the message (another replica, or the same after a restart, takes it over once this passes).
@@ -84,19 +88,40 @@ class ConversationFlag(Base):
 
 
 class Handoff(Base):
-    """A request for a person; while open, the bot stays silent in that conversation."""
+    """A request for a person; while open, the bot stays silent in that conversation and a CSM answers there."""
 
     __tablename__ = "handoffs"
+    __table_args__ = (
+        CheckConstraint("csat_score IS NULL OR csat_score BETWEEN 1 AND 5", name="csat_range"),
+        # The console's queue: open handoffs, newest first.
+        Index("ix_handoffs_status_created_at", "status", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     conversation_id: Mapped[str] = mapped_column(String(64), index=True)
     customer_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    reason: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open | released
+    reason: Mapped[str] = mapped_column(Text)  # the customer's own words that led to it
+    # Why, as a category: asked_for_person | frustration | churn_moment | assistant_unavailable | ...
+    kind: Mapped[str] = mapped_column(String(32), default="asked_for_person")
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | released | closed
     transcript: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The CSM whose queue it is in: the account's owner; None is the shared queue (anonymous or unowned).
+    assigned_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("csm_users.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    # The first reply of a person, and how long the customer waited for it (seconds since the request).
+    first_reply_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    wait_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     released_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    closed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # The customer's answer to the CSAT question asked at closing (kept here, not in survey_answers: that table
+    # needs an account, and anonymous visitors are handed over too).
+    csat_score: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    csat_comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    csat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Feedback(Base):

@@ -1,37 +1,173 @@
-"""Console: open and released handoffs, and giving a conversation back to the assistant (audited)."""
+"""Console: the handoff queue (refreshed by the page without reload), and a CSM's live actions on a handoff: reply,
+take over, close (which asks the customer the CSAT question) and release to the assistant; each one is audited."""
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Path, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Form, HTTPException, Path, Request, status
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy.orm import Session
 
-from api.deps import CurrentStaff, RasaDep, SessionDep, SignedInForm, client_address
+from api.deps import CurrentStaff, LiveDep, RasaDep, SessionDep, SignedInForm, client_address
 from api.routes.console import _customers
-from api.routes.console._pages import not_found, redirect, render, safe_next
+from api.routes.console._pages import NO_STORE, flash, not_found, redirect, render, safe_next
+from api.routes.console.conversations import transcript_page
 from api.services.rasa import RasaUnavailable
 from keepwell import audit, handoffs
-from keepwell.handoffs import HandoffView
+from keepwell.handoffs import HandoffError, HandoffNotFound, HandoffView
+from keepwell.staff import StaffView
 
 router = APIRouter(prefix="/console/handoffs", tags=["console"])
+
+HandoffId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+# A form field a little longer than a reply may be, so an over-long reply gets the service's clear message
+# (with the draft kept) rather than a bare 422.
+ReplyText = Annotated[str, Form(max_length=handoffs.MAX_REPLY_CHARS * 2)]
+
+
+def _queue_of(handoff: HandoffView, staff: StaffView) -> str:
+    if handoff.assigned_to_id is None:
+        return "shared"
+    return "mine" if handoff.assigned_to_id == staff.id else "others"
 
 
 @router.get("", response_class=HTMLResponse, include_in_schema=False)
 def handoff_list(request: Request, staff: CurrentStaff, session: SessionDep) -> HTMLResponse:
-    open_handoffs = handoffs.list_handoffs(session, status="open")
-    released = handoffs.list_handoffs(session, status="released", limit=50)
-    labels = _customers.labels(session, {h.customer_id for h in [*open_handoffs, *released]})
+    open_handoffs = handoffs.list_handoffs(session, status=handoffs.OPEN)
+    done = [h for h in handoffs.list_handoffs(session, limit=100) if not h.is_open][:50]
+    labels = _customers.labels(session, {h.customer_id for h in [*open_handoffs, *done]})
 
     def rows(items: list[HandoffView]) -> list[dict[str, Any]]:
-        return [{"handoff": h, "customer": labels[h.customer_id]} for h in items]
+        return [{"handoff": h, "customer": labels[h.customer_id], "queue": _queue_of(h, staff)} for h in items]
 
-    context = {"open_rows": rows(open_handoffs), "released_rows": rows(released), "nav": "handoffs"}
+    context = {"open_rows": rows(open_handoffs), "released_rows": rows(done), "nav": "handoffs"}
     return render(request, "console_handoffs.html", context)
+
+
+@router.get("/queue.json", include_in_schema=False)
+def queue(staff: CurrentStaff, session: SessionDep) -> JSONResponse:
+    """The open handoffs for the console's queue, polled by every console page (a few hundred bytes)."""
+    open_handoffs = handoffs.list_handoffs(session, status=handoffs.OPEN)
+    labels = _customers.labels(session, {h.customer_id for h in open_handoffs})
+    items = [
+        {
+            "id": h.id,
+            "conversation_id": h.conversation_id,
+            "url": f"/console/conversations/{h.conversation_id}",
+            "customer": labels[h.customer_id].name,
+            "kind": h.kind,
+            "kind_label": h.kind_label,
+            "reason": h.reason,
+            "queue": _queue_of(h, staff),
+            "assigned_to": h.assigned_to_name,
+            "created_at": h.created_at.isoformat(),
+        }
+        for h in open_handoffs
+    ]
+    mine = sum(1 for item in items if item["queue"] in ("mine", "shared"))
+    return JSONResponse({"data": items, "count": len(items), "for_me": mine}, headers=NO_STORE)
+
+
+def _refused(request: Request, session: Session, error: HandoffError, handoff_id: int) -> Response:
+    """A refused action: nothing was written; the CSM sees why on the conversation page."""
+    session.rollback()
+    found = handoffs.get(session, handoff_id)
+    if isinstance(error, HandoffNotFound) or found is None:
+        return not_found(request, "handoff")
+    flash(request, str(error))
+    return redirect(f"/console/conversations/{found.conversation_id}")
+
+
+@router.post("/{handoff_id}/reply", include_in_schema=False, dependencies=SignedInForm)
+async def reply(
+    request: Request,
+    handoff_id: HandoffId,
+    staff: CurrentStaff,
+    session: SessionDep,
+    live: LiveDep,
+    text: ReplyText = "",
+) -> Response:
+    # The service acts first (its first statement takes the lock); the handoff is read for the page only on refusal.
+    try:
+        message, handoff = handoffs.reply(session, handoff_id, staff, text)
+    except handoffs.InvalidText as error:
+        session.rollback()
+        found = handoffs.get(session, handoff_id)
+        if found is None:
+            return not_found(request, "handoff")
+        # The draft comes back in the form: a refused reply loses nothing the CSM typed.
+        return transcript_page(request, session, found.conversation_id, error=str(error), draft=text, status_code=422)
+    except HandoffError as error:
+        return _refused(request, session, error, handoff_id)
+    audit.record(
+        session,
+        staff,
+        "handoff.reply",
+        "handoff",
+        handoff.id,
+        {"conversation_id": handoff.conversation_id, "message_id": message.id},
+        ip=client_address(request),
+    )
+    session.commit()
+    await live.publish(handoff.conversation_id)  # the customer's open widget shows it now
+    return redirect(f"/console/conversations/{handoff.conversation_id}#reply")
+
+
+@router.post("/{handoff_id}/take-over", include_in_schema=False, dependencies=SignedInForm)
+def take_over(request: Request, handoff_id: HandoffId, staff: CurrentStaff, session: SessionDep) -> Response:
+    try:
+        handoff, previous = handoffs.take_over(session, handoff_id, staff)
+    except HandoffError as error:
+        return _refused(request, session, error, handoff_id)
+    audit.record(
+        session,
+        staff,
+        "handoff.take_over",
+        "handoff",
+        handoff.id,
+        {"conversation_id": handoff.conversation_id, "from_staff_id": previous, "to_staff_id": staff.id},
+        ip=client_address(request),
+    )
+    session.commit()
+    flash(request, "You have this conversation now.")
+    return redirect(f"/console/conversations/{handoff.conversation_id}")
+
+
+@router.post("/{handoff_id}/close", include_in_schema=False, dependencies=SignedInForm)
+async def close(
+    request: Request, handoff_id: HandoffId, staff: CurrentStaff, session: SessionDep, rasa: RasaDep, live: LiveDep
+) -> Response:
+    try:
+        handoff, question = handoffs.close(session, handoff_id, staff)
+    except HandoffError as error:
+        return _refused(request, session, error, handoff_id)
+    try:
+        # Closed, the conversation is the assistant's again: Rasa must stop ignoring it, or the customer's next
+        # message would get no answer.
+        await rasa.resume(handoff.conversation_id)
+    except RasaUnavailable:
+        session.rollback()  # still open, no question asked
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "The assistant is unavailable; the handoff stays open. Try again."
+        ) from None
+    audit.record(
+        session,
+        staff,
+        "handoff.close",
+        "handoff",
+        handoff.id,
+        {"conversation_id": handoff.conversation_id, "csat_message_id": question.id},
+        ip=client_address(request),
+    )
+    session.commit()
+    await live.publish(handoff.conversation_id)
+    flash(request, "Handoff closed; the customer is asked to rate the help they got.")
+    return redirect(f"/console/conversations/{handoff.conversation_id}")
 
 
 @router.post("/{handoff_id}/release", include_in_schema=False, dependencies=SignedInForm)
 async def release_handoff(
     request: Request,
-    handoff_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    handoff_id: HandoffId,
     staff: CurrentStaff,
     session: SessionDep,
     rasa: RasaDep,

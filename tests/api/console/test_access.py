@@ -53,7 +53,7 @@ def _state(db: Session) -> Any:
     """Everything a refused request could have changed."""
     db.expire_all()
     users = [(u.username, u.role, u.active, u.sessions_valid_after) for u in staff.list_staff(db)]
-    open_handoffs = [h.id for h in handoffs.list_handoffs(db, status="open")]
+    open_handoffs = [(h.id, h.assigned_to_id) for h in handoffs.list_handoffs(db, status="open")]
     changes = [e.action for e in audit.list_events(db, page_size=200).items if not e.action.startswith("auth.")]
     keys = api_keys.list_keys(db)
     return users, open_handoffs, changes, keys
@@ -62,6 +62,10 @@ def _state(db: Session) -> Any:
 def test_the_console_has_the_routes_this_file_expects(app: FastAPI) -> None:
     routes = console_routes(app)
     assert ("POST", "/console/handoffs/{handoff_id}/release") in routes
+    for action in ("reply", "take-over", "close"):
+        assert ("POST", f"/console/handoffs/{{handoff_id}}/{action}") in routes
+    assert ("GET", "/console/handoffs/queue.json") in routes
+    assert ("GET", "/console/conversations/{conversation_id}/messages.json") in routes
     assert ("POST", "/console/users/{user_id}/deactivate") in routes
     assert ("GET", "/console/audit") in routes
     assert len(routes) >= 15

@@ -35,7 +35,8 @@ def test_the_audit_page_shows_who_what_when_newest_first(admin_client: TestClien
     assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT', text)
     for field in ("actor", "action", "from", "to"):
         assert f'<label for="{field}">' in text
-    assert "<script" not in text and " style=" not in text
+    # No inline script (the CSP would block it); the handoff queue poller is a /static file every console page loads.
+    assert not re.search(r"<script(?![^>]*\ssrc=)", text) and " style=" not in text
 
 
 def test_filters_by_actor_action_and_dates(admin_client: TestClient, db: Session) -> None:

@@ -41,7 +41,8 @@ def test_the_users_page_lists_accounts_with_role_status_and_last_sign_in(admin_c
     assert "<time datetime=" in text  # the admin's own last sign-in
     assert '<label for="new-email">Email</label>' in text and '<label for="new-role">Role</label>' in text
     assert '<label for="new-password">' in text and "<legend>Password</legend>" in text
-    assert "<script" not in text and " style=" not in text and "onclick" not in text
+    # No inline script (the CSP would block it); the handoff queue poller is a /static file every console page loads.
+    assert not re.search(r"<script(?![^>]*\ssrc=)", text) and " style=" not in text and "onclick" not in text
 
 
 def test_creating_an_account_shows_the_generated_password_once(
