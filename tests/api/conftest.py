@@ -2,6 +2,7 @@
 
 import json
 import re
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from api.main import create_app
 from api.settings import Settings
 from keepwell import staff
 from keepwell.bootstrap import DEMO_CSM, prepare
-from keepwell.db import session_factory
+from keepwell.db import get_engine, session_factory
 from tests.api.fakes import FakeRasa
 
 IDENTITY_SECRET = "api-test-identity-secret-of-32-bytes"  # HS256 wants 32 bytes or more
@@ -147,10 +148,39 @@ def app(settings: Settings, rasa: FakeRasa) -> FastAPI:
     return create_app(settings, rasa=rasa)
 
 
+@pytest.fixture(scope="session")
+def _prepared_sqlite(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The demo database prepared once per run (filled by `client` on first use, under the fast password hasher)."""
+    return {}
+
+
+def _copy_prepared(settings: Settings, cache: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Seeding a year of weekly demo usage and its health snapshots takes about a second; hundreds of app tests each
+    # start from the same prepared file instead. `prepare` still runs on the copy (and finds nothing to do).
+    target = settings.data_dir / "keepwell.db"
+    if target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if "demo" not in cache:
+        template = settings.model_copy(update={"data_dir": tmp_path_factory.mktemp("prepared")})
+        prepare(template)
+        get_engine(template.resolved_database_url).dispose()
+        cache["demo"] = template.data_dir / "keepwell.db"
+    with sqlite3.connect(cache["demo"]) as source, sqlite3.connect(target) as copy:
+        source.backup(copy)  # consistent even with the template in WAL mode
+    copy.close()
+    source.close()
+
+
 @pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
+def client(
+    app: FastAPI, _prepared_sqlite: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestClient]:
     """A client with the app started on a prepared database (migrated, demo data and demo logins seeded)."""
-    prepare(app.state.settings)
+    settings = app.state.settings
+    if settings.database_url is None and settings.demo_mode:
+        _copy_prepared(settings, _prepared_sqlite, tmp_path_factory)
+    prepare(settings)
     with TestClient(app) as test_client:
         yield test_client
 
