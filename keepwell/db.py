@@ -2,9 +2,10 @@
 to the migrations' head (`upgrade`) or refusing to run on an outdated one (`check_current`)."""
 
 import sqlite3
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -133,9 +134,34 @@ def _migration_transaction(engine: Engine) -> Iterator[Connection]:
         dedicated.dispose()
 
 
-@lru_cache
+# One engine (and connection pool) per database URL in a process. A process only ever uses one or two, but a test
+# run makes hundreds of throwaway databases: the least recently used engine beyond the bound is disposed rather than
+# left to the garbage collector with its connections open.
+_ENGINES_KEPT = 64
+_engines: OrderedDict[str, Engine] = OrderedDict()
+_engines_lock = threading.Lock()
+
+
 def get_engine(url: str) -> Engine:
-    return make_engine(url)
+    """The process's shared engine for `url`."""
+    with _engines_lock:
+        engine = _engines.get(url)
+        if engine is not None:
+            _engines.move_to_end(url)
+            return engine
+        engine = _engines[url] = make_engine(url)
+        evicted = _engines.popitem(last=False)[1] if len(_engines) > _ENGINES_KEPT else None
+    if evicted is not None:
+        evicted.dispose()
+    return engine
+
+
+def dispose_engine(url: str) -> None:
+    """Close the pooled connections of `url`'s shared engine and forget it (a database about to be dropped)."""
+    with _engines_lock:
+        engine = _engines.pop(url, None)
+    if engine is not None:
+        engine.dispose()
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -8,7 +8,7 @@ import pytest
 import redis
 from sqlalchemy import Engine, text
 
-from keepwell.db import make_engine
+from keepwell.db import dispose_engine, make_engine
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -39,11 +39,15 @@ def postgres_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     admin = make_engine(url)
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(f"{url}?options=-csearch_path%3D{schema}")
+    schema_url = f"{url}?options=-csearch_path%3D{schema}"
+    engine = make_engine(schema_url)
     try:
         yield engine
     finally:
         engine.dispose()
+        # The app or a CLI under test may have opened the process's shared engine on this schema too.
+        for shared in {schema_url, engine.url.render_as_string(hide_password=False)}:
+            dispose_engine(shared)
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()

@@ -1,11 +1,12 @@
 """keepwell/db.py and the services over it, on SQLite and on a real PostgreSQL (the scale-out path)."""
 
+from collections import OrderedDict
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
-from keepwell import accounts, demo_data, feedback, handoffs, health
+from keepwell import accounts, db, demo_data, feedback, handoffs, health
 from keepwell import conversations as log
 from keepwell.db import make_engine, session_scope, upgrade
 from keepwell.models import Customer
@@ -54,3 +55,23 @@ def test_handoff_feedback_and_conversation_binding(engine: Engine) -> None:
     with session_scope(engine) as session:
         assert not handoffs.is_active(session, conversation.id)
         assert [f.text for f in feedback.list_feedback(session)] == ["dark mode please"]
+
+
+def test_the_shared_engine_is_one_per_url_and_an_evicted_one_is_disposed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db, "_ENGINES_KEPT", 2)
+    monkeypatch.setattr(db, "_engines", OrderedDict())
+    first_url, second_url, third_url = (f"sqlite:///{tmp_path / name}.db" for name in ("a", "b", "c"))
+    first = db.get_engine(first_url)
+    assert db.get_engine(first_url) is first
+    with first.connect() as connection:  # leaves a pooled connection behind
+        connection.execute(text("SELECT 1"))
+    assert first.pool.checkedin() == 1
+    db.get_engine(second_url)
+    db.get_engine(third_url)  # three URLs, two kept: the least recently used one goes, its connections closed
+    assert first.pool.checkedin() == 0
+    assert db.get_engine(first_url) is not first
+
+    db.dispose_engine(third_url)
+    assert third_url not in db._engines
