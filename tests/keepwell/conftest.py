@@ -17,7 +17,7 @@ from keepwell.accounts import Account, Usage
 from keepwell.db import make_engine, session_factory, upgrade
 from keepwell.health import HealthScore
 from keepwell.models import Customer, UsageSnapshot
-from keepwell.offers import Condition, Eligibility, Offer
+from keepwell.offer_catalogue import Condition, Eligibility, Offer
 
 TODAY = date(2025, 6, 1)
 

@@ -16,7 +16,8 @@ from keepwell.accounts import Account
 from keepwell.db import session_factory, upgrade
 from keepwell.health import HealthScore
 from keepwell.models import Customer, OfferEvent
-from keepwell.offers import OPEN_SIGNAL_REASON, Offer, Standing, load_catalogue, recommend, why_it_fits
+from keepwell.offer_catalogue import Offer, load_catalogue
+from keepwell.offers import OPEN_SIGNAL_REASON, Standing, recommend, why_it_fits
 
 NOW = datetime(2025, 6, 1, 12, tzinfo=UTC)
 
