@@ -43,6 +43,20 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]
 
 
 @pytest.fixture
+def migrated(database: Engine) -> Engine:
+    """The `database` fixture (SQLite and PostgreSQL) at the migrations' head."""
+    upgrade(database)
+    return database
+
+
+@pytest.fixture
+def db(migrated: Engine) -> Iterator[Session]:
+    """A session on the migrated database, on each backend."""
+    with session_factory(migrated)() as session:
+        yield session
+
+
+@pytest.fixture
 def make_usage() -> Callable[..., Usage]:
     """Usage for a 20-seat account that scores 100 on every component; override fields to move one."""
 
