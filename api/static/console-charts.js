@@ -16,7 +16,8 @@
     if (!spec) return;
     var line = spec.type === "line";
     var stacked = spec.type === "stacked";
-    var percent = spec.series.every(function (s) { return s.unit === "percent"; });
+    // Percentages and health scores have a fixed 0-100 scale, so days and accounts compare at a glance.
+    var bounded = spec.series.every(function (s) { return s.unit === "percent" || s.unit === "score"; });
     var datasets = spec.series.map(function (series, index) {
       var colour = palette[index % palette.length];
       return {
@@ -27,11 +28,12 @@
         borderColor: colour,
         borderWidth: line ? 2 : 0,
         pointRadius: line ? 2 : 0,
+        maxBarThickness: 36,
         spanGaps: false,
       };
     });
     var value = { stacked: stacked, beginAtZero: true, ticks: { precision: 0 } };
-    if (percent) value.max = 100;
+    if (bounded) value.max = 100;
     var horizontal = spec.type === "hbar";
     new window.Chart(canvas, {
       type: line ? "line" : "bar",

@@ -21,7 +21,7 @@ def charts(report: Report) -> list[Chart]:
         _articles(report),
         _articles_before_handoff(report),
         _offers(report),
-        _book(report),
+        book(report),
     ]
 
 
@@ -214,7 +214,7 @@ def _offers(report: Report) -> Chart:
     )
 
 
-def _book(report: Report) -> Chart:
+def book(report: Report) -> Chart:
     shown = [report.book[name] for name in BOOK_KPIS]
     return Chart(
         id="book-kpis",
@@ -228,7 +228,10 @@ def _book(report: Report) -> Chart:
             Series("Unit", [kpi.unit for kpi in shown], "text"),
             Series("Note", [kpi.note or "" for kpi in shown], "text"),
         ],
-        note=f"The whole book, {report.book.period.start} to {report.book.period.end} (terms in force at each end).",
+        note=(
+            f"The whole book from {report.period.first} to {report.period.last}: MRR, ARPA and LTV at the end; churn "
+            "and NRR of the customers paying at the start; NPS from the answers given in the period."
+        ),
     )
 
 

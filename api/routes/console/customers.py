@@ -26,12 +26,14 @@ _EVIDENCE_TEXT = {"summary"}
 def customer_page(
     request: Request, account_id: AccountId, staff: CurrentStaff, session: SessionDep, settings: SettingsDep
 ) -> HTMLResponse:
-    view = customer360.customer_360(session, account_id, utcnow().date(), settings)
+    today = utcnow().date()
+    view = customer360.customer_360(session, account_id, today, settings)
     if view is None:
         return not_found(request, "account")
     chart = health_chart(view)
     context = {
         "nav": "success",
+        "today": today,
         "view": view,
         "account": view.account,
         "health_chart": chart,
