@@ -5,7 +5,7 @@
 `keepwell.kpis` unchanged. Every count is an SQL aggregate that runs the same on SQLite and PostgreSQL.
 """
 
-from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy.orm import Session
 
@@ -33,19 +33,55 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
 class Report:
-    period: ReportPeriod
-    volume: list[DayVolume]
-    containment: list[DayContainment]
-    handoffs: HandoffStats
-    fallbacks: list[DayFallback]
-    csat: Csat
-    intents: list[Count]
-    articles: list[ArticleCount]
-    articles_before_handoff: list[ArticleCount]
-    offers: list[FunnelRow]
-    book: kpis.Report
+    """Every part of the analytics of `period`, each read from the database on first use, so a CSV of one chart
+    reads only its part. Read the parts while the session is open (within the request)."""
+
+    def __init__(self, session: Session, period: ReportPeriod, settings: CoreSettings) -> None:
+        self._session = session
+        self._settings = settings
+        self.period = period
+
+    @cached_property
+    def volume(self) -> list[DayVolume]:
+        return conversations.volume(self._session, self.period)
+
+    @cached_property
+    def containment(self) -> list[DayContainment]:
+        return conversations.containment(self._session, self.period)
+
+    @cached_property
+    def handoffs(self) -> HandoffStats:
+        return support.handoff_stats(self._session, self.period)
+
+    @cached_property
+    def fallbacks(self) -> list[DayFallback]:
+        return conversations.fallbacks(self._session, self.period)
+
+    @cached_property
+    def csat(self) -> Csat:
+        return support.csat(self._session, self.period)
+
+    @cached_property
+    def intents(self) -> list[Count]:
+        return conversations.top_intents(self._session, self.period)
+
+    @cached_property
+    def articles(self) -> list[ArticleCount]:
+        return articles.served(self._session, self.period)
+
+    @cached_property
+    def articles_before_handoff(self) -> list[ArticleCount]:
+        return articles.before_handoff(self._session, self.period)
+
+    @cached_property
+    def offers(self) -> list[FunnelRow]:
+        return funnel.funnel(self._session, start=self.period.start, end=self.period.end)
+
+    @cached_property
+    def book(self) -> kpis.Report:
+        """The book KPIs of the same days, from `keepwell.kpis` (nothing re-derived here)."""
+        return kpis.book_kpis(self._session, self.period.kpi_period, self._settings)
 
     @property
     def conversations(self) -> int:
@@ -72,16 +108,5 @@ class Report:
 
 
 def report(session: Session, period: ReportPeriod, settings: CoreSettings) -> Report:
-    return Report(
-        period=period,
-        volume=conversations.volume(session, period),
-        containment=conversations.containment(session, period),
-        handoffs=support.handoff_stats(session, period),
-        fallbacks=conversations.fallbacks(session, period),
-        csat=support.csat(session, period),
-        intents=conversations.top_intents(session, period),
-        articles=articles.served(session, period),
-        articles_before_handoff=articles.before_handoff(session, period),
-        offers=funnel.funnel(session, start=period.start, end=period.end),
-        book=kpis.book_kpis(session, period.kpi_period, settings),
-    )
+    """The analytics of `period`; nothing is read until a part is used."""
+    return Report(session, period, settings)

@@ -8,9 +8,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from api.routes.console import _analytics_charts
 from api.routes.console._charts import Chart, Series, csv_response
-from keepwell import identity, kpis
+from keepwell import analytics, identity, kpis
+from keepwell.analytics import ReportPeriod
 from keepwell.models import Conversation, Message, utcnow
+from keepwell.settings import CoreSettings
 from tests.api.conftest import IDENTITY_SECRET
 from tests.api.console._seeds import ARTICLE, seed_conversations
 
@@ -155,3 +158,10 @@ def test_a_spreadsheet_formula_in_a_csv_cell_is_defused() -> None:
     assert _rows(csv_response(chart, "t.csv").body.decode()) == [
         ["Name", "Value"], ["'=HYPERLINK(1)", "-48"], ["'@x", "+1"], ["plain", "'-cmd"],
     ]  # fmt: skip
+
+
+def test_every_chart_is_found_by_its_own_id(db: Session) -> None:
+    report = analytics.report(db, ReportPeriod(date(2026, 1, 1), date(2026, 1, 7)), CoreSettings())
+    for chart in _analytics_charts.charts(report):
+        found = _analytics_charts.by_id(report, chart.id)
+        assert found is not None and found.title == chart.title
