@@ -1,16 +1,17 @@
 """Console: the customer 360, one page per account: health with its measures and trend, segment, KPIs, churn
 signals, onboarding, offers, open tasks and handoffs, and every conversation; the health trend also as CSV."""
 
-from typing import Annotated
+from typing import Annotated, Literal
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import CurrentStaff, SessionDep, SettingsDep
 from api.routes.console._analytics_charts import kpi_text
 from api.routes.console._charts import Chart, Series, csv_response, specs
 from api.routes.console._pages import not_found, render
-from keepwell import customer360
+from keepwell import customer360, customer_directory
 from keepwell.customer360 import Customer360
 from keepwell.models import utcnow
 from keepwell.signals import SignalView
@@ -18,8 +19,38 @@ from keepwell.signals import SignalView
 router = APIRouter(prefix="/console", tags=["console"])
 
 AccountId = Annotated[str, Path(min_length=1, max_length=64)]
+PAGE_SIZE = 50
+Band = Literal["green", "yellow", "red", "unscored"]  # customer_directory.BAND_FILTERS
 # Evidence keys shown on their own line, not in the list of numbers.
 _EVIDENCE_TEXT = {"summary"}
+
+
+@router.get("/customers", response_class=HTMLResponse, include_in_schema=False)
+def customer_directory_page(
+    request: Request,
+    staff: CurrentStaff,
+    session: SessionDep,
+    q: Annotated[str, Query(max_length=100)] = "",
+    band: Annotated[Band | Literal[""], Query()] = "",
+    mine: bool = False,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> HTMLResponse:
+    """Every account, searched by name or id, filtered by health band and owner, by name, 50 a page."""
+    found = customer_directory.search(
+        session, text=q, band=band or None, owner_id=staff.id if mine else None, limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
+    )  # fmt: skip
+    filters = {"q": q, "band": band, "mine": mine}
+    context = {
+        "nav": "customers",
+        "found": found,
+        "filters": filters,
+        "page": page,
+        "has_next": page * PAGE_SIZE < found.total,
+        "query": urlencode({k: v for k, v in filters.items() if v}),
+        "bands": customer_directory.BAND_FILTERS,
+    }
+    return render(request, "console_customers.html", context)
 
 
 @router.get("/customers/{account_id}", response_class=HTMLResponse, include_in_schema=False)
@@ -32,7 +63,7 @@ def customer_page(
         return not_found(request, "account")
     chart = health_chart(view)
     context = {
-        "nav": "success",
+        "nav": "customers",
         "today": today,
         "view": view,
         "account": view.account,

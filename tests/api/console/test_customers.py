@@ -102,3 +102,16 @@ def test_account_names_in_the_console_link_to_the_360(csm_client: TestClient, se
     link = f'href="/console/customers/{ACCOUNT}"'
     assert link in csm_client.get("/console/success").text  # its task and its churn signal
     assert link in csm_client.get(f"/console/conversations/{CONVERSATION_IDS[0]}").text  # the customer card
+
+
+def test_the_directory_finds_accounts_and_links_to_their_360(csm_client: TestClient, db: Session) -> None:
+    account = accounts.get_account(db, ACCOUNT)
+    assert account is not None
+    page = csm_client.get("/console/customers", params={"q": account.name.upper()})
+    assert page.status_code == 200
+    assert f'<a href="/console/customers/{ACCOUNT}">{account.name}</a>' in page.text
+    everyone = csm_client.get("/console/customers")
+    assert 'rel="next"' in everyone.text  # the demo book has more than a page of accounts
+    assert csm_client.get("/console/customers?band=blue").status_code == 422
+    assert csm_client.get("/console/customers?q=" + "x" * 101).status_code == 422
+    assert "No account matches." in csm_client.get("/console/customers?q=no-such-account").text
