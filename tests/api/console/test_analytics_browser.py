@@ -104,8 +104,8 @@ def test_the_customer_360_draws_the_health_trend(served: tuple[str, str], page: 
     page.goto(f"{base}/console/conversations/{'a' * 32}")
     page.locator("#customer-title + .panel__name a").click()  # the customer card links to the 360
     expect(page).to_have_url(f"{base}/console/customers/{account_id}")
+    _rendered(page, "health")  # waits for the deferred scripts: the URL changes before they run
     assert page.evaluate("typeof window.Chart") == "function"  # the vendored library loaded
-    _rendered(page, "health")
 
     figure = page.get_by_test_id("chart-health")
     table = figure.locator("details table")
