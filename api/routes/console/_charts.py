@@ -39,7 +39,10 @@ class Chart:
 
     @property
     def empty(self) -> bool:
-        return not self.labels or all(not v for s in self.series if not s.hidden for v in s.values)
+        """Nothing to draw: no labels, or every drawn value missing (or a zero count; a 0 % rate is a finding)."""
+        return not self.labels or all(
+            v is None or (s.unit == "count" and v == 0) for s in self.series if not s.hidden for v in s.values
+        )
 
     @property
     def columns(self) -> list[str]:

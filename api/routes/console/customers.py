@@ -86,7 +86,14 @@ def customer_health_csv(
 
 
 def health_chart(view: Customer360) -> Chart:
+    """The score over the snapshots; the table and CSV also hold each measure's points (a measure without data on a
+    day is empty)."""
     history = view.history
+    measures: dict[str, str] = {}  # name -> label, in the order they first appear
+    for snapshot in history:
+        for component in snapshot.components:
+            measures.setdefault(component.name, component.label)
+    points = [{c.name: c.value for c in snapshot.components} for snapshot in history]
     return Chart(
         id="health",
         title="Health score over time",
@@ -98,6 +105,10 @@ def health_chart(view: Customer360) -> Chart:
             Series("Band", [h.band for h in history], "text", hidden=True),
             Series("Trend", [h.trend or "" for h in history], "text", hidden=True),
             Series("Scorecard", [h.scorecard for h in history], "text", hidden=True),
+            *(
+                Series(f"{label} (points)", [day.get(name) for day in points], "score", hidden=True)
+                for name, label in measures.items()
+            ),
         ],
         note="One point per recompute (python -m keepwell recompute); 0-100, bands by the account's scorecard.",
         empty_text="No health snapshot yet: the score above is computed live until the next recompute.",

@@ -165,3 +165,14 @@ def test_every_chart_is_found_by_its_own_id(db: Session) -> None:
     for chart in _analytics_charts.charts(report):
         found = _analytics_charts.by_id(report, chart.id)
         assert found is not None and found.title == chart.title
+
+
+def test_a_zero_rate_is_drawn_but_zero_counts_are_nothing_to_show() -> None:
+    def chart(unit: str, values: list[float | None]) -> Chart:
+        return Chart(id="t", title="t", type="line", label_header="Day", labels=["a", "b"],
+                     series=[Series("s", list(values), unit)])  # type: ignore[arg-type]  # fmt: skip
+
+    assert not chart("percent", [0.0, None]).empty  # nobody contained: a finding
+    assert chart("percent", [None, None]).empty
+    assert chart("count", [0, 0]).empty
+    assert not chart("count", [0, 1]).empty

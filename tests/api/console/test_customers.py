@@ -68,10 +68,14 @@ def test_the_health_trend_downloads_as_csv(csm_client: TestClient, db: Session) 
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert response.headers["content-disposition"] == f'attachment; filename="keepwell-health-{ACCOUNT}.csv"'
     rows = list(csv.reader(io.StringIO(response.text)))
-    assert rows[0] == ["Day", "Health score", "Band", "Trend", "Scorecard"]
-    assert rows[1:] == [
+    measures = list(dict.fromkeys(c.label for h in history for c in h.components))
+    assert measures  # the demo's snapshots carry their measures
+    assert rows[0] == ["Day", "Health score", "Band", "Trend", "Scorecard", *(f"{m} (points)" for m in measures)]
+    assert [row[:5] for row in rows[1:]] == [
         [h.as_of.isoformat(), str(h.score), h.band, h.trend or "", h.scorecard] for h in history if h.as_of
     ]
+    last = {c.label: c.value for c in history[-1].components}
+    assert rows[-1][5:] == [str(last[m]) if m in last else "" for m in measures]
 
 
 def test_an_account_without_snapshots_is_scored_live_and_draws_nothing(csm_client: TestClient, db: Session) -> None:
