@@ -210,7 +210,7 @@ def book(report: Report) -> Chart:
     shown = [report.book[name] for name in BOOK_KPIS]
     return Chart(
         id="book-kpis",
-        title="Book KPIs",
+        title="Book KPIs in full",
         type="table",
         label_header="KPI",
         labels=[kpi.label for kpi in shown],
