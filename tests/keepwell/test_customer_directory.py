@@ -1,22 +1,13 @@
 """The customer directory: search by name or id, filter by latest health band and owner, pages, on both databases."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 
 import pytest
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from keepwell import customer_directory, staff
-from keepwell.db import session_factory, upgrade
 from keepwell.models import Customer, HealthSnapshot
-
-
-@pytest.fixture
-def db(database: Engine) -> Iterator[Session]:
-    upgrade(database)
-    with session_factory(database)() as session:
-        yield session
 
 
 @pytest.fixture

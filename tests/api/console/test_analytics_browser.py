@@ -4,15 +4,11 @@ error, the numbers table opens under each chart and the CSV downloads with its f
 
 import csv
 import io
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from api.main import create_app
 from api.settings import Settings
@@ -24,7 +20,8 @@ from tests.api.conftest import IDENTITY_SECRET, _copy_prepared
 from tests.api.console._seeds import ARTICLE, seed_conversations
 from tests.api.console.conftest import CSM_EMAIL, CSM_PASSWORD
 from tests.api.fakes import FakeRasa
-from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.browser import chromium
+from tests.browser import served as serve
 
 pytestmark = pytest.mark.browser
 
@@ -40,30 +37,17 @@ def served(_prepared_sqlite: dict[str, Path], tmp_path_factory: pytest.TempPathF
     _copy_prepared(settings, _prepared_sqlite, tmp_path_factory)
     prepare(settings)
     app = create_app(settings, rasa=FakeRasa())
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the gateway did not start"
-        time.sleep(0.05)
-    with session_factory(app.state.engine)() as session:
-        account = accounts.list_accounts(session)[0]
-        seed_conversations(session, account.id, utcnow())
-    yield f"http://127.0.0.1:{port}", account.id
-    server.should_exit = True
-    thread.join(timeout=30)
+    with serve(app) as base_url:
+        with session_factory(app.state.engine)() as session:
+            account = accounts.list_accounts(session)[0]
+            seed_conversations(session, account.id, utcnow())
+        yield base_url, account.id
 
 
 @pytest.fixture(scope="module")
 def browser(served: tuple[str, str]) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module")
