@@ -2,11 +2,11 @@
 
 from fastapi import APIRouter
 
-from api.routes.console import api_keys, audit, auth, conversations, feedback, handoffs, success, users
+from api.routes.console import api_keys, audit, auth, conversations, feedback, handoffs, privacy, success, users
 from api.routes.console._pages import admin_required, csrf_rejected, login_required
 
 router = APIRouter()
-for _module in (auth, conversations, handoffs, feedback, success, users, api_keys, audit):
+for _module in (auth, conversations, handoffs, feedback, success, users, api_keys, audit, privacy):
     router.include_router(_module.router)
 
 __all__ = ["admin_required", "csrf_rejected", "login_required", "router"]
