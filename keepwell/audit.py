@@ -36,7 +36,6 @@ ACTIONS = (
     "api_key.create",
     "api_key.revoke",
     "data.import",
-    "conversation.view",
     "conversation.export",
     "customer.erase",
     "retention.run",

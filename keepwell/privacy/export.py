@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Select, and_, func, or_, select
+from sqlalchemy import Engine, Row, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from keepwell.db import session_scope
@@ -83,31 +83,50 @@ def count(session: Session, selection: ExportFilter) -> tuple[int, int]:
     return conversations, messages
 
 
-def _conversations(engine: Engine, selection: ExportFilter, batch: int) -> Iterator[list[Conversation]]:
+# Only what an export shows: loading whole rows would decode every message's JSON columns for nothing.
+_CONVERSATION_COLUMNS = (
+    Conversation.id,
+    Conversation.channel,
+    Conversation.customer_id,
+    Conversation.created_at,
+    Conversation.last_message_at,
+)
+_MESSAGE_COLUMNS = (
+    Message.conversation_id,
+    Message.id,
+    Message.created_at,
+    Message.role,
+    Message.author_name,
+    Message.text,
+    Message.intent,
+    Message.confidence,
+)
+
+
+def _conversations(engine: Engine, selection: ExportFilter, batch: int) -> Iterator[list[Row[Any]]]:
     """The selected conversations, oldest first, a batch at a time (keyset pagination on creation time and id)."""
     after: tuple[datetime, str] | None = None
     while True:
-        query = selection.where(select(Conversation)).order_by(Conversation.created_at, Conversation.id).limit(batch)
+        query = selection.where(select(*_CONVERSATION_COLUMNS))
+        query = query.order_by(Conversation.created_at, Conversation.id).limit(batch)
         if after is not None:
             moment, last_id = after
             later = and_(Conversation.created_at == moment, Conversation.id > last_id)
             query = query.where(or_(Conversation.created_at > moment, later))
         with session_scope(engine) as session:
-            rows = list(session.scalars(query))
-            if not rows:
-                return
-            session.expunge_all()
+            rows = list(session.execute(query))
+        if not rows:
+            return
         after = (rows[-1].created_at, rows[-1].id)
         yield rows
 
 
-def _messages(engine: Engine, conversation_ids: list[str]) -> dict[str, list[Message]]:
+def _messages(engine: Engine, conversation_ids: list[str]) -> dict[str, list[Row[Any]]]:
+    found: dict[str, list[Row[Any]]] = {conversation_id: [] for conversation_id in conversation_ids}
+    query = select(*_MESSAGE_COLUMNS).where(Message.conversation_id.in_(conversation_ids)).order_by(Message.id)
     with session_scope(engine) as session:
-        query = select(Message).where(Message.conversation_id.in_(conversation_ids)).order_by(Message.id)
-        found: dict[str, list[Message]] = {conversation_id: [] for conversation_id in conversation_ids}
-        for message in session.scalars(query):
+        for message in session.execute(query):
             found[message.conversation_id].append(message)
-        session.expunge_all()
     return found
 
 
@@ -122,13 +141,13 @@ def records(engine: Engine, selection: ExportFilter, batch: int = BATCH) -> Iter
                 "customer_id": conversation.customer_id,
                 "created_at": as_utc(conversation.created_at).isoformat(),
                 "last_message_at": as_utc(conversation.last_message_at).isoformat(),
-                "messages": [_message(conversation, m) for m in by_conversation[conversation.id]],
+                "messages": [_message(conversation.customer_id, m) for m in by_conversation[conversation.id]],
             }
 
 
-def _message(conversation: Conversation, message: Message) -> dict[str, Any]:
+def _message(customer_id: str | None, message: Row[Any]) -> dict[str, Any]:
     if message.role == "customer":
-        author = conversation.customer_id or "visitor"
+        author = customer_id or "visitor"
     elif message.role == "bot":
         author = _ASSISTANT
     else:

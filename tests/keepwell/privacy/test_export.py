@@ -4,12 +4,14 @@ cannot run as formulas, or one JSON object per conversation; read a batch at a t
 import csv
 import io
 import json
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from keepwell.db import session_factory, upgrade
 from keepwell.models import Conversation, Message
 from keepwell.privacy import export
 from keepwell.privacy.export import ExportError, ExportFilter
@@ -17,6 +19,21 @@ from keepwell.privacy.export import ExportError, ExportFilter
 
 @pytest.fixture
 def seeded(engine: Engine, session: Session) -> Engine:
+    """Four conversations of three messages each."""
+    _seed(session)
+    return engine
+
+
+@pytest.fixture
+def seeded_both(database: Engine) -> Iterator[Engine]:
+    """The same on SQLite and on PostgreSQL (the filters and the keyset paging are SQL)."""
+    upgrade(database)
+    with session_factory(database)() as session:
+        _seed(session)
+    yield database
+
+
+def _seed(session: Session) -> None:
     conversations = [
         ("c-jan-web", "cus_1", "website", datetime(2026, 1, 10, 9, tzinfo=UTC)),
         ("c-feb-app", "cus_1", "in_app", datetime(2026, 2, 10, 9, tzinfo=UTC)),
@@ -37,7 +54,6 @@ def seeded(engine: Engine, session: Session) -> Engine:
             ]
         )  # fmt: skip
     session.commit()
-    return engine
 
 
 def _csv(engine: Engine, selection: ExportFilter, batch: int = 200) -> list[dict[str, str]]:
@@ -67,9 +83,9 @@ def test_every_formula_start_is_defused(value: str) -> None:
     assert export.safe_cell("plain =1") == "plain =1" and export.safe_cell(None) == ""
 
 
-def test_filters_combine(seeded: Engine) -> None:
+def test_filters_combine(seeded_both: Engine) -> None:
     def ids(selection: ExportFilter) -> list[str]:
-        return [record["id"] for record in export.records(seeded, selection, batch=1)]
+        return [record["id"] for record in export.records(seeded_both, selection, batch=1)]
 
     assert ids(ExportFilter()) == ["c-jan-web", "c-feb-app", "c-feb-visitor", "c-mar-other"]
     assert ids(ExportFilter(since=date(2026, 2, 1), until=date(2026, 2, 28))) == ["c-feb-app", "c-feb-visitor"]
