@@ -88,28 +88,22 @@ def erase_customer(session: Session, tracker_engine: Engine, customer_id: str, k
     if not is_customer_id(customer_id):
         raise ErasureError("Enter a customer id: 1 to 64 letters, digits or _ . : @ -")
     account = session.get(Customer, customer_id)
-    contacts = list(
-        session.execute(
-            select(Contact.id, Contact.external_id, Contact.name, Contact.email).where(
-                or_(Contact.external_id == customer_id, func.lower(Contact.email) == customer_id.lower())
-            )
-        )
-    )
+    person = or_(Contact.external_id == customer_id, func.lower(Contact.email) == customer_id.lower())
+    contact_ids = list(session.scalars(select(Contact.id).where(person)))
+    # The people whose traces go: the person named, or every person of the account named.
+    people = Contact.account_id == account.id if account is not None else Contact.id.in_(contact_ids)
+    needles = {customer_id} | ({account.name} if account is not None else set())
     # A person may have chatted under their external id or their email, in whatever case the host sent it.
-    identities = {customer_id} | {
-        value for _id, external_id, _name, email in contacts for value in (external_id, email)
-    }
-    identities.discard(None)  # type: ignore[arg-type]
+    identities = {customer_id}
+    for external_id, name, email in session.execute(
+        select(Contact.external_id, Contact.name, Contact.email).where(people)
+    ):
+        identities.update(value for value in (external_id, email) if value)
+        needles.update(value for value in (name, email) if value)  # external ids are often bare numbers
     conversation_ids = list(
         session.scalars(select(Conversation.id).where(Conversation.customer_id.in_(sorted(identities))))
     )
-    needles = set(identities)
-    if account is not None:
-        needles.add(account.name)
-        account_contacts = session.execute(select(Contact.name, Contact.email).where(Contact.account_id == account.id))
-        needles.update(value for row in account_contacts for value in row if value)
-    needles.update(name for _id, _external_id, name, _email in contacts if name)
-    kind = "account" if account is not None else "person" if contacts else "visitor"
+    kind = "account" if account is not None else "person" if contact_ids else "visitor"
 
     tracker_events = tracker.delete_events(tracker_engine, conversation_ids)
     found = scopes.find(
@@ -117,7 +111,7 @@ def erase_customer(session: Session, tracker_engine: Engine, customer_id: str, k
         scopes.Scope(
             conversation_ids=conversation_ids,
             account_id=account.id if account is not None else None,
-            contact_ids=[contact[0] for contact in contacts],
+            contact_ids=contact_ids,
         ),
     )
     rows = scopes.delete_rows(session, found)

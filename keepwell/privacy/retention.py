@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import ColumnElement, Engine, func, select
 from sqlalchemy.orm import Session
 
 from keepwell.db import session_scope
@@ -55,7 +55,8 @@ def cutoff(now: datetime, days: int) -> datetime:
     return now - timedelta(days=days)
 
 
-def _due(moment: datetime) -> object:
+def _due(moment: datetime) -> ColumnElement[bool]:
+    """Last activity before `moment`, and no person handling it."""
     person_handling = select(Handoff.id).where(Handoff.conversation_id == Conversation.id, Handoff.status == "open")
     return (Conversation.last_message_at < moment) & ~person_handling.exists()
 
@@ -73,7 +74,7 @@ def _rows_of(session: Session, conversation_ids: Any) -> dict[str, int]:
 
 
 def count_due(session: Session, before: datetime) -> int:
-    return session.scalar(select(func.count()).select_from(Conversation).where(_due(before))) or 0  # type: ignore[arg-type]
+    return session.scalar(select(func.count()).select_from(Conversation).where(_due(before))) or 0
 
 
 def run(
@@ -98,14 +99,14 @@ def run(
         due = count_due(session, before)
         report = RetentionRun(cutoff=before, due=due, dry_run=dry_run)
         if dry_run:
-            due_ids = select(Conversation.id).where(_due(before)).scalar_subquery()  # type: ignore[arg-type]
+            due_ids = select(Conversation.id).where(_due(before)).scalar_subquery()
             report.rows = _rows_of(session, due_ids)
-            ids = session.scalars(select(Conversation.id).where(_due(before)))  # type: ignore[arg-type]
+            ids = session.scalars(select(Conversation.id).where(_due(before)))
             report.tracker_events = tracker.count_events(tracker_engine, ids)
             return report
     while report.deleted < due:
         with session_scope(engine) as session:
-            query = select(Conversation.id).where(_due(before)).order_by(Conversation.last_message_at).limit(batch)  # type: ignore[arg-type]
+            query = select(Conversation.id).where(_due(before)).order_by(Conversation.last_message_at).limit(batch)
             ids = list(session.scalars(query))
             if not ids:
                 break

@@ -156,11 +156,12 @@ def _mentions(session: Session, tracker_engine: Engine, needles: set[str]) -> di
 
 def test_an_erased_account_is_in_no_store_and_another_stays(app_db: Session, tracker: TrackerEvents) -> None:
     _seed_account(app_db, tracker, WHO, NAME, SAID)
-    person = Contact(external_id="p-1", account_id=WHO, name=PERSON, email=EMAIL)
-    app_db.add(person)
+    # A person of the account, who chatted under their own email (a host that identifies people).
+    app_db.add(Contact(external_id="p-1", account_id=WHO, name=PERSON, email=EMAIL))
+    _conversation(app_db, tracker, "conv-petra", EMAIL, "does SSO work with Okta")
     _seed_account(app_db, tracker, KEEP, "Keeper Mills", ("where is the invoice", "thanks a lot"))
     app_db.commit()
-    needles = {WHO, NAME, PERSON, EMAIL, *SAID}
+    needles = {WHO, NAME, PERSON, EMAIL, *SAID, "does SSO work with Okta"}
     tracker_engine = _tracker_engine(tracker)
 
     before = _mentions(app_db, tracker_engine, needles)
@@ -173,9 +174,9 @@ def test_an_erased_account_is_in_no_store_and_another_stays(app_db: Session, tra
     app_db.commit()
 
     assert _mentions(app_db, tracker_engine, needles) == {}
-    assert report.kind == "account" and report.conversations == 2
-    assert report.rows["customers"] == 1 and report.rows["messages"] == 4 and report.rows["contacts"] == 2
-    assert report.tracker_events == 2 * 5 and report.audit_entries_scrubbed == 2
+    assert report.kind == "account" and report.conversations == 3
+    assert report.rows["customers"] == 1 and report.rows["messages"] == 6 and report.rows["contacts"] == 2
+    assert report.tracker_events == 3 * 5 and report.audit_entries_scrubbed == 2
     assert WHO not in json.dumps(report.as_detail()) and report.subject == subject_ref(WHO, KEY)
     # The other account is untouched, its audit entries too.
     assert app_db.get(Customer, KEEP) is not None
