@@ -38,7 +38,6 @@ class Scope:
     contact_ids: Collection[int] = ()
     # Primary keys found per table, filled by `find`.
     keys: dict[str, set[Any]] = field(default_factory=dict)
-    detach: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 def find(session: Session, scope: Scope) -> Scope:
@@ -60,13 +59,13 @@ def find(session: Session, scope: Scope) -> Scope:
 def delete_rows(session: Session, scope: Scope) -> dict[str, int]:
     """Detach, then delete what `find` found, children first; returns the rows deleted per table."""
     counts: dict[str, int] = {}
-    for (table_name, column_name), _ in list(scope.detach.items()):
-        table = Base.metadata.tables[table_name]
-        column, detached = table.c[column_name], 0
-        for chunk in chunked(scope.conversation_ids):
-            result = session.execute(update(table).where(column.in_(chunk)).values({column_name: None}))
-            detached += result.rowcount or 0  # type: ignore[attr-defined]
-        scope.detach[(table_name, column_name)] = detached
+    for table_name, column_name in sorted(DETACHED):
+        table = Base.metadata.tables.get(table_name)
+        if table is None:
+            continue
+        column = table.c[column_name]
+        for chunk in chunked(sorted(scope.conversation_ids)):
+            session.execute(update(table).where(column.in_(chunk)).values({column_name: None}))
     for table in reversed(Base.metadata.sorted_tables):
         keys = scope.keys.get(table.name)
         if not keys:
@@ -88,11 +87,9 @@ def _conditions(table: Table, scope: Scope) -> list[ColumnElement[bool]]:
     columns = table.c
     if table.name == "conversations" and scope.conversation_ids:
         conditions += _in(_primary_key(table), scope.conversation_ids)
-    if CONVERSATION_COLUMN in columns and scope.conversation_ids:
-        if (table.name, CONVERSATION_COLUMN) in DETACHED:
-            scope.detach[(table.name, CONVERSATION_COLUMN)] = 0
-        else:
-            conditions += _in(columns[CONVERSATION_COLUMN], scope.conversation_ids)
+    detached = (table.name, CONVERSATION_COLUMN) in DETACHED
+    if CONVERSATION_COLUMN in columns and scope.conversation_ids and not detached:
+        conditions += _in(columns[CONVERSATION_COLUMN], scope.conversation_ids)
     if scope.account_id is not None:
         matches = [columns[name] == scope.account_id for name in CUSTOMER_COLUMNS if name in columns]
         if table.name == "customers":
