@@ -23,6 +23,7 @@ from api.services.live import LiveSignals, RedisLiveSignals
 from api.services.rasa import RasaClient
 from api.services.rate_limits import RateLimited, limiter_for
 from api.services.redelivery import Redelivery
+from api.services.retention import RetentionWorker
 from api.services.tracker_events import TrackerEvents
 from api.services.turns import Turns
 from api.settings import Settings, get_settings
@@ -68,11 +69,15 @@ def _lifespan(settings: Settings, rasa: RasaClient | None) -> Callable[[FastAPI]
             else LiveSignals()
         )
         await app.state.live.start()
-        tracker = TrackerEvents(get_engine(settings.resolved_tracker_store_url))
+        app.state.tracker_engine = get_engine(settings.resolved_tracker_store_url)
+        tracker = TrackerEvents(app.state.tracker_engine)
         app.state.turns = Turns(app.state.engine, app.state.rasa, tracker, app.state.live, settings)
         app.state.redelivery = Redelivery(app.state.engine, app.state.turns, app.state.rasa, app.state.live, settings)
         app.state.redelivery.start()
+        app.state.retention = RetentionWorker(app.state.engine, app.state.tracker_engine, settings.retention_days)
+        app.state.retention.start()
         yield
+        await app.state.retention.stop()
         await app.state.redelivery.stop()
         await app.state.turns.stop()
         await app.state.live.stop()

@@ -36,6 +36,9 @@ ACTIONS = (
     "api_key.create",
     "api_key.revoke",
     "data.import",
+    "conversation.export",
+    "customer.erase",
+    "retention.run",
 )
 CLI = "cli"
 SYSTEM = "system"
@@ -119,6 +122,8 @@ def list_events(
     action: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    target_type: str | None = None,
+    target_id: str | None = None,
     page: int = 1,
     page_size: int = 50,
 ) -> AuditPage:
@@ -128,11 +133,13 @@ def list_events(
         actor: exact actor name (case-insensitive), e.g. an email, "cli" or "system".
         action: an exact action, or a group ending in "." (e.g. "user." for every account change).
         since: inclusive lower bound on the time; until: exclusive upper bound.
+        target_type: exact kind of target ("user", "handoff", "conversation", ...); target_id: its exact id.
     """
     page = max(1, page)
     page_size = min(max(1, page_size), MAX_PAGE_SIZE)
-    query = _filtered(select(AuditEvent), actor, action, since, until)
-    total = session.scalar(_filtered(select(func.count()).select_from(AuditEvent), actor, action, since, until)) or 0
+    filters = _Filters(actor, action, since, until, target_type, target_id)
+    query = filters.apply(select(AuditEvent))
+    total = session.scalar(filters.apply(select(func.count()).select_from(AuditEvent))) or 0
     rows = session.scalars(
         query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(page_size).offset((page - 1) * page_size)
     )
@@ -145,21 +152,38 @@ def actors(session: Session, limit: int = 500) -> list[str]:
     return list(session.scalars(query))
 
 
-def _filtered(
-    query: Select[Any], actor: str | None, action: str | None, since: datetime | None, until: datetime | None
-) -> Select[Any]:
-    if actor:
-        query = query.where(func.lower(AuditEvent.actor) == actor.strip().lower())
-    if action:
-        if action.endswith("."):
-            query = query.where(AuditEvent.action.startswith(action, autoescape=True))
-        else:
-            query = query.where(AuditEvent.action == action)
-    if since is not None:
-        query = query.where(AuditEvent.at >= since)
-    if until is not None:
-        query = query.where(AuditEvent.at < until)
-    return query
+def target_types(session: Session) -> list[str]:
+    """The distinct kinds of target in the log (for the filter's choices)."""
+    query = select(AuditEvent.target_type).where(AuditEvent.target_type.is_not(None)).distinct()
+    return sorted(value for value in session.scalars(query) if value)
+
+
+@dataclass(frozen=True)
+class _Filters:
+    actor: str | None
+    action: str | None
+    since: datetime | None
+    until: datetime | None
+    target_type: str | None
+    target_id: str | None
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        if self.actor:
+            query = query.where(func.lower(AuditEvent.actor) == self.actor.strip().lower())
+        if self.action:
+            if self.action.endswith("."):
+                query = query.where(AuditEvent.action.startswith(self.action, autoescape=True))
+            else:
+                query = query.where(AuditEvent.action == self.action)
+        if self.since is not None:
+            query = query.where(AuditEvent.at >= self.since)
+        if self.until is not None:
+            query = query.where(AuditEvent.at < self.until)
+        if self.target_type:
+            query = query.where(AuditEvent.target_type == self.target_type)
+        if self.target_id:
+            query = query.where(AuditEvent.target_id == self.target_id.strip())
+        return query
 
 
 def _entry(event: AuditEvent) -> AuditEntry:

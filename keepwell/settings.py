@@ -88,6 +88,10 @@ class CoreSettings(BaseSettings):
     webhook_attempts: int = Field(default=4, ge=1, le=10)
     webhook_backoff_s: float = Field(default=0.5, ge=0.0, le=30.0)
 
+    # Conversations whose last activity is older than this many days are deleted with their messages, flags,
+    # handoffs, feedback and tracker events (`python -m keepwell retention`, and daily by the gateway); 0 keeps all.
+    retention_days: int = Field(default=0, ge=0, le=36_500)
+
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> "CoreSettings":
         if self.demo_mode:

@@ -20,7 +20,8 @@ class Conversation(Base):
     channel: Mapped[str] = mapped_column(String(16), default="website")  # website | in_app | api
     # Indexed for analytics, which counts conversations by the day they started over a period.
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    last_message_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Indexed for retention, which deletes conversations by their last activity.
+    last_message_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     # Id of the last Rasa tracker-store event already read into this log (what NLU understood, actions run).
     rasa_event_cursor: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -49,7 +50,10 @@ class Message(Base):
     state: Mapped[str] = mapped_column(String(16))
     # The widget's own id for a customer message: a retry with the same id is the same message.
     client_message_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"), nullable=True)
+    # Indexed: deleting a message (erasure, retention) looks up the replies to it, as does the delivery path.
+    reply_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="SET NULL"), nullable=True, index=True
+    )
     # A person's message (agent role): which console user wrote it, and the name the customer saw (kept as it was
     # when sent, even if the account is renamed or deleted).
     author_id: Mapped[int | None] = mapped_column(ForeignKey("csm_users.id", ondelete="SET NULL"), nullable=True)
@@ -81,7 +85,9 @@ class ConversationFlag(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
-    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), nullable=True)
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), nullable=True, index=True
+    )
     reason: Mapped[str] = mapped_column(String(64))  # assistant_unavailable | ...
     detail: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

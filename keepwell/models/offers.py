@@ -28,4 +28,4 @@ class OfferEvent(Base):
     event: Mapped[str] = mapped_column(String(16))  # one of OFFER_EVENTS
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Where it happened; not a foreign key, so the funnel outlives an erased conversation.
-    conversation_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    conversation_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)

@@ -95,3 +95,17 @@ def test_actors_lists_distinct_names(session: Session) -> None:
     for actor in ("cli", "ann@example.test", "cli", "system"):
         audit.record(session, actor, "user.create")
     assert audit.actors(session) == ["ann@example.test", "cli", "system"]
+
+
+def test_filter_by_target(session: Session) -> None:
+    audit.record(session, audit.CLI, "user.create", "user", 7)
+    audit.record(session, audit.CLI, "user.deactivate", "user", 8)
+    audit.record(session, "admin@example.test", "conversation.export", "conversation", None, {"conversations": 3})
+    audit.record(session, "admin@example.test", "customer.erase", "customer", "subject:abc")
+    session.commit()
+
+    assert [e.target_id for e in audit.list_events(session, target_type="user").items] == ["8", "7"]
+    assert [e.action for e in audit.list_events(session, target_type="user", target_id=" 7 ").items] == ["user.create"]
+    assert [e.action for e in audit.list_events(session, target_id="subject:abc").items] == ["customer.erase"]
+    assert audit.list_events(session, target_type="conversation", actor="ADMIN@example.test").total == 1
+    assert audit.target_types(session) == ["conversation", "customer", "user"]

@@ -11,13 +11,26 @@ from api.routes.console import (
     customers,
     feedback,
     handoffs,
+    privacy,
     success,
     users,
 )
 from api.routes.console._pages import admin_required, csrf_rejected, login_required
 
 router = APIRouter()
-for _module in (auth, conversations, handoffs, feedback, success, customers, analytics, users, api_keys, audit):
+for _module in (
+    auth,
+    conversations,
+    handoffs,
+    feedback,
+    success,
+    customers,
+    analytics,
+    users,
+    api_keys,
+    audit,
+    privacy,
+):
     router.include_router(_module.router)
 
 __all__ = ["admin_required", "csrf_rejected", "login_required", "router"]

@@ -1,4 +1,4 @@
-"""Console, admins only: the audit log, filtered by actor, action and dates, newest first, a page at a time."""
+"""Console, admins only: the audit log, filtered by actor, action, target and dates, newest first, a page at a time."""
 
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
@@ -15,7 +15,13 @@ router = APIRouter(prefix="/console/audit", tags=["console"])
 
 PAGE_SIZE = 50
 # Groups offered beside the single actions: every sign-in event, every account change.
-ACTION_GROUPS = {"auth.": "Any sign-in event", "user.": "Any account change", "api_key.": "Any API key change"}
+ACTION_GROUPS = {
+    "auth.": "Any sign-in event",
+    "user.": "Any account change",
+    "api_key.": "Any API key change",
+    "handoff.": "Any handoff action",
+    "conversation.": "Any conversation view or export",
+}
 
 
 @router.get("", response_class=HTMLResponse, include_in_schema=False)
@@ -27,14 +33,25 @@ def audit_log(
     action: Annotated[str, Query(max_length=64)] = "",
     since: Annotated[str, Query(alias="from", max_length=10)] = "",
     until: Annotated[str, Query(alias="to", max_length=10)] = "",
+    target_type: Annotated[str, Query(max_length=32)] = "",
+    target_id: Annotated[str, Query(max_length=64)] = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
     start, errors_start = _day(since, "From")
     end, errors_end = _day(until, "To")
     errors = errors_start + errors_end
+    if start and end and start > end:
+        errors.append("From must be on or before To.")
     if action and action not in audit.ACTIONS and action not in ACTION_GROUPS:
         errors.append("Choose an action from the list.")
-    filters = {"actor": actor.strip(), "action": action, "from": since, "to": until}
+    filters = {
+        "actor": actor.strip(),
+        "action": action,
+        "from": since,
+        "to": until,
+        "target_type": target_type.strip(),
+        "target_id": target_id.strip(),
+    }
     if errors:
         entries = audit.AuditPage([], 0, 1, PAGE_SIZE)
     else:
@@ -45,6 +62,8 @@ def audit_log(
             since=datetime.combine(start, time.min, UTC) if start else None,
             # "To" is inclusive: everything before the start of the next day.
             until=datetime.combine(end + timedelta(days=1), time.min, UTC) if end else None,
+            target_type=filters["target_type"] or None,
+            target_id=filters["target_id"] or None,
             page=page,
             page_size=PAGE_SIZE,
         )
@@ -55,6 +74,7 @@ def audit_log(
         "actions": audit.ACTIONS,
         "action_groups": ACTION_GROUPS,
         "actors": audit.actors(session),
+        "target_types": audit.target_types(session),
         "errors": errors,
         "prev_url": _page_url(query, page - 1) if page > 1 else None,
         "next_url": _page_url(query, page + 1) if entries.has_next else None,

@@ -18,7 +18,7 @@ from tests.api.console.conftest import CSM_EMAIL, csrf_in
 
 # Reached without a session on purpose: the login form itself.
 PUBLIC = {("GET", "/console/login"), ("POST", "/console/login")}
-ADMIN_PREFIXES = ("/console/users", "/console/audit", "/console/api-keys")
+ADMIN_PREFIXES = ("/console/users", "/console/audit", "/console/api-keys", "/console/privacy")
 CONVERSATION_ID = "c" * 32
 
 

@@ -83,3 +83,25 @@ def test_audit_details_are_escaped(admin_client: TestClient, db: Session) -> Non
     text = admin_client.get("/console/audit").text
     assert "<b>who</b>" not in text and "&lt;b&gt;who&lt;/b&gt;" in text
     assert "<img src=x" not in text
+
+
+def test_filters_by_target(admin_client: TestClient, db: Session) -> None:
+    audit.record(db, "cli", "user.deactivate", "user", 41)
+    audit.record(db, "ann@example.test", "customer.erase", "customer", "subject:0123abcd", {"conversations": 2})
+    db.commit()
+
+    def actions(query: str) -> list[str]:
+        response = admin_client.get(f"/console/audit?{query}")
+        assert response.status_code == 200, response.text
+        return _actions(response.text)
+
+    assert actions("target_type=customer") == ["customer.erase"]
+    assert actions("target_type=user&target_id=41") == ["user.deactivate"]
+    assert actions("target_id=subject:0123abcd&action=customer.erase") == ["customer.erase"]
+    page = admin_client.get("/console/audit?target_type=customer").text
+    assert '<option value="customer" selected>' in page and '<label for="target_id">' in page
+
+
+def test_from_after_to_is_refused(admin_client: TestClient) -> None:
+    response = admin_client.get("/console/audit?from=2026-02-01&to=2026-01-01")
+    assert response.status_code == 400 and "From must be on or before To." in response.text
