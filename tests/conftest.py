@@ -3,6 +3,7 @@
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import redis
@@ -42,10 +43,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.add_marker(pytest.mark.xdist_group(group))
 
 
-@pytest.fixture
-def postgres_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
-    """An engine on a fresh PostgreSQL schema, dropped afterwards. Fails (never skips) when PostgreSQL is down."""
-    url = request.config.getoption("--postgres-url")
+@contextmanager
+def postgres_schema(url: str) -> Iterator[Engine]:
+    """An engine on a fresh schema of the PostgreSQL at `url`, dropped afterwards with everything in it."""
     schema = f"kw_test_{uuid.uuid4().hex[:12]}"
     admin = make_engine(url)
     with admin.begin() as connection:
@@ -62,6 +62,13 @@ def postgres_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """An engine on a fresh PostgreSQL schema, dropped afterwards. Fails (never skips) when PostgreSQL is down."""
+    with postgres_schema(request.config.getoption("--postgres-url")) as engine:
+        yield engine
 
 
 @pytest.fixture

@@ -3,22 +3,18 @@ a customer's conversations as CSV, then erases the customer, the button enabled 
 
 import csv
 import io
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from keepwell.bootstrap import DEMO_ADMIN, prepare
 from keepwell.db import session_factory
 from keepwell.models import Conversation, Customer, Message
-from tests.api.console.test_success_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.browser import chromium, served
 
 pytestmark = pytest.mark.browser
 
@@ -26,33 +22,20 @@ WHO = "cus_001"
 
 
 @pytest.fixture
-def served(app: FastAPI) -> Iterator[str]:
+def base_url(app: FastAPI) -> Iterator[str]:
     """The app on a free 127.0.0.1 port, on a prepared database (migrated, demo data and logins)."""
     prepare(app.state.settings)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the gateway did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(app) as url:
+        yield url
 
 
 @pytest.fixture
 def page() -> Iterator[Page]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser.new_context(accept_downloads=True).new_page()
-        browser.close()
+    with chromium() as browser:
+        yield browser.new_context().new_page()
 
 
-def test_an_admin_exports_then_erases_a_customer_in_a_browser(served: str, app: FastAPI, page: Page) -> None:
+def test_an_admin_exports_then_erases_a_customer_in_a_browser(base_url: str, app: FastAPI, page: Page) -> None:
     with session_factory(app.state.engine)() as db:
         at = datetime(2026, 1, 10, 9, tzinfo=UTC)
         db.add(Conversation(id="conv-browser", customer_id=WHO, channel="in_app", created_at=at))
@@ -62,7 +45,7 @@ def test_an_admin_exports_then_erases_a_customer_in_a_browser(served: str, app: 
         db.commit()
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.goto(f"{served}/console/login?next=/console/privacy")
+    page.goto(f"{base_url}/console/login?next=/console/privacy")
     page.fill("input[name=username]", DEMO_ADMIN[0])
     page.fill("input[name=password]", DEMO_ADMIN[1])
     page.click("button[type=submit]")

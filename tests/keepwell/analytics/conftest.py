@@ -16,18 +16,18 @@ Articles cited (bot messages): c1 team, billing, then team again; c2 team twice 
 its handoff and team after it; c4 JSON null and an empty list; c6 old (before the period).
 """
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from keepwell.analytics import ReportPeriod
-from keepwell.db import dispose_engine, make_engine, session_factory, upgrade
+from keepwell.db import make_engine, session_factory, upgrade
 from keepwell.models import Conversation, Customer, Handoff, Message, OfferEvent, Subscription
+from tests.conftest import postgres_schema
 
 PERIOD = ReportPeriod(first=date(2026, 3, 1), last=date(2026, 3, 3))
 TEAM = {"url": "/help/team#invite", "title": "Inviting your team", "score": 0.82}
@@ -48,22 +48,9 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         yield engine
         engine.dispose()
         return
-    url = request.config.getoption("--postgres-url")
-    schema = f"kw_test_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    schema_url = f"{url}?options=-csearch_path%3D{schema}"
-    engine = make_engine(schema_url)
-    try:
+    with postgres_schema(request.config.getoption("--postgres-url")) as engine:
         _build(engine)
         yield engine
-    finally:
-        engine.dispose()
-        dispose_engine(schema_url)
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture
