@@ -32,6 +32,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups into the test ids
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under pytest-xdist (`make test` runs `-n 3 --dist loadgroup`), a module runs whole on one worker, so its
     module-scoped fixtures (a Keepwell a module may break, an exported encoder) start once; and every test on the
