@@ -2,11 +2,22 @@
 
 from fastapi import APIRouter
 
-from api.routes.console import api_keys, audit, auth, conversations, feedback, handoffs, success, users
+from api.routes.console import (
+    api_keys,
+    audit,
+    auth,
+    conversations,
+    feedback,
+    handoffs,
+    review,
+    saved_views,
+    success,
+    users,
+)
 from api.routes.console._pages import admin_required, csrf_rejected, login_required
 
 router = APIRouter()
-for _module in (auth, conversations, handoffs, feedback, success, users, api_keys, audit):
+for _module in (auth, conversations, review, saved_views, handoffs, feedback, success, users, api_keys, audit):
     router.include_router(_module.router)
 
 __all__ = ["admin_required", "csrf_rejected", "login_required", "router"]

@@ -15,7 +15,12 @@ router = APIRouter(prefix="/console/audit", tags=["console"])
 
 PAGE_SIZE = 50
 # Groups offered beside the single actions: every sign-in event, every account change.
-ACTION_GROUPS = {"auth.": "Any sign-in event", "user.": "Any account change", "api_key.": "Any API key change"}
+ACTION_GROUPS = {
+    "auth.": "Any sign-in event",
+    "user.": "Any account change",
+    "api_key.": "Any API key change",
+    "conversation.": "Any conversation read or review",
+}
 
 
 @router.get("", response_class=HTMLResponse, include_in_schema=False)
