@@ -8,11 +8,11 @@ from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select
+from sqlalchemy import ColumnElement, and_, column, exists, func, not_, or_, select, table
 from sqlalchemy.orm import Session
 
 from keepwell.conversations.records import ROLE_CUSTOMER
-from keepwell.models import Conversation, ConversationTag, Customer, Handoff, HealthSnapshot, Message
+from keepwell.models import MESSAGES_FTS, Conversation, ConversationTag, Customer, Handoff, HealthSnapshot, Message
 from keepwell.models.conversations import REVIEW_STATUSES
 from keepwell.models.success import HEALTH_BANDS
 from keepwell.segments import COMPANY_SIZES, LIFECYCLE_STAGES, PLANS
@@ -252,13 +252,25 @@ def _account_conditions(inbox: InboxFilter) -> list[ColumnElement[bool]]:
 
 
 def _text_search(session: Session, q: str) -> list[ColumnElement[bool]]:
-    """Each word must appear in some message of the conversation, case-insensitively (SQLite's LIKE already ignores
-    ASCII case and stays cheaper than lower(); PostgreSQL needs ILIKE)."""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    found: list[ColumnElement[bool]] = []
-    for word in q.split()[:MAX_WORDS]:
-        match = (
-            Message.text.icontains(word, autoescape=True) if postgres else Message.text.contains(word, autoescape=True)
-        )
-        found.append(Conversation.id.in_(select(Message.conversation_id).where(match)))
-    return found
+    """Each word must appear in some message of the conversation, case-insensitively. On SQLite through the FTS5
+    index (a word matches words it begins: "invit" finds "invite"); on PostgreSQL with ILIKE (anywhere in a word)."""
+    words = [word for word in q.split() if any(ch.isalnum() for ch in word)][:MAX_WORDS]
+    if session.get_bind().dialect.name == "sqlite":
+        fts = table(MESSAGES_FTS, column("rowid"), column(MESSAGES_FTS))
+        return [
+            Conversation.id.in_(
+                select(Message.conversation_id).where(
+                    Message.id.in_(select(fts.c.rowid).where(fts.c[MESSAGES_FTS].op("MATCH")(_fts_prefix(word))))
+                )
+            )
+            for word in words
+        ]
+    return [
+        Conversation.id.in_(select(Message.conversation_id).where(Message.text.icontains(word, autoescape=True)))
+        for word in words
+    ]
+
+
+def _fts_prefix(word: str) -> str:
+    """An FTS5 query for the word as typed (a quoted phrase: no operator syntax) matching as a prefix."""
+    return '"' + word.replace('"', '""') + '"*'

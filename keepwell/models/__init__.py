@@ -9,6 +9,7 @@ from keepwell.models.conversations import Conversation, ConversationFlag, Feedba
 from keepwell.models.customers import Contact, Customer, UsageSnapshot
 from keepwell.models.offers import OfferEvent
 from keepwell.models.review import ConversationNote, ConversationTag, SavedView, TrainingExample
+from keepwell.models.search import MESSAGES_FTS
 from keepwell.models.staff import AuditEvent, ConsoleSession, CSMUser
 from keepwell.models.subscriptions import Subscription
 from keepwell.models.success import ChurnSignal, CSMTask, HealthSnapshot, OnboardingStep
@@ -32,6 +33,7 @@ __all__ = [
     "Feedback",
     "Handoff",
     "HealthSnapshot",
+    "MESSAGES_FTS",
     "Message",
     "OfferEvent",
     "OnboardingStep",

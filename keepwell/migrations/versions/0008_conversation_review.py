@@ -1,6 +1,7 @@
 """Conversation review: tags, private notes and a review status on conversations, each CSM's saved inbox views,
-training examples taken from customer messages, the slots a turn set, and the indexes the inbox filters on.
-Existing conversations start as "new"; existing messages have no slots recorded.
+training examples taken from customer messages, the slots a turn set, and the indexes the inbox filters on; on
+SQLite, a full-text (FTS5) index of the messages, filled from those already logged. Existing conversations start as
+"new"; existing messages have no slots recorded.
 
 Revision ID: 0008_conversation_review
 Revises: 0007_live_handoff
@@ -11,6 +12,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
+from keepwell.models.search import REBUILD, SQLITE_FTS_DDL, SQLITE_FTS_DROP
 
 revision: str = "0008_conversation_review"
 # The head of main when this was written; the lead re-chains the helpers' migrations at merge.
@@ -115,9 +118,16 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_messages_conversation_id_role_confidence", ["conversation_id", "role", "confidence"], unique=False
         )
+    if op.get_bind().dialect.name == "sqlite":
+        # Full-text search of the inbox (keepwell/models/search.py), filled from the messages already logged.
+        for statement in (*SQLITE_FTS_DDL, REBUILD):
+            op.execute(statement)
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        for statement in SQLITE_FTS_DROP:
+            op.execute(statement)
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_index("ix_messages_conversation_id_role_confidence")
         batch_op.drop_column("slots")
