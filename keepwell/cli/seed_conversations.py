@@ -1,6 +1,7 @@
 """`python -m keepwell seed-conversations --count N`: N generated conversations of ten turns in the app database (for
 trying the console's inbox at scale, and its benchmark), across the accounts it holds, with a progress bar. Exit
-codes: 0 written, 1 refused (database not at the migrations' head), 2 wrong usage."""
+codes: 0 written, 1 refused (database not at the migrations' head), 2 wrong usage. In demo mode the database is
+migrated and the demo accounts seeded first, as `make run` does."""
 
 import argparse
 import sys
@@ -8,6 +9,7 @@ import time
 
 from tqdm import tqdm
 
+from keepwell.bootstrap import prepare
 from keepwell.conversations import seeding
 from keepwell.db import SchemaOutdated, check_current, get_engine, session_scope
 from keepwell.settings import get_core_settings
@@ -39,8 +41,11 @@ def _positive(text: str) -> int:
 
 def _seed(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    engine = get_engine(get_core_settings().resolved_database_url)
+    settings = get_core_settings()
+    engine = get_engine(settings.resolved_database_url)
     try:
+        if settings.demo_mode:
+            prepare(settings)  # migrated, with the demo accounts the conversations are spread across
         check_current(engine)
     except SchemaOutdated as error:
         print(f"error: {error}", file=sys.stderr)
