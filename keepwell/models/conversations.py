@@ -52,6 +52,8 @@ class Message(Base):
         Index("ix_messages_state_next_attempt_at", "state", "next_attempt_at"),
         # The inbox: a conversation's customer messages (length, lowest confidence) without reading the others.
         Index("ix_messages_conversation_id_role_confidence", "conversation_id", "role", "confidence"),
+        # The inbox's intent and fallback filters read the conversations from the index alone.
+        Index("ix_messages_intent_conversation_id", "intent", "conversation_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -77,7 +79,7 @@ class Message(Base):
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     # What the assistant understood of a customer message and did about it (from Rasa's tracker).
-    intent: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    intent: Mapped[str | None] = mapped_column(String(100), nullable=True)
     confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
     entities: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     actions: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)

@@ -118,6 +118,9 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_messages_conversation_id_role_confidence", ["conversation_id", "role", "confidence"], unique=False
         )
+        # Replaced by one that also holds the conversation, so the inbox's intent filter never reads the table.
+        batch_op.drop_index("ix_messages_intent")
+        batch_op.create_index("ix_messages_intent_conversation_id", ["intent", "conversation_id"], unique=False)
     if op.get_bind().dialect.name == "sqlite":
         # Full-text search of the inbox (keepwell/models/search.py), filled from the messages already logged.
         for statement in (*SQLITE_FTS_DDL, REBUILD):
@@ -129,6 +132,8 @@ def downgrade() -> None:
         for statement in SQLITE_FTS_DROP:
             op.execute(statement)
     with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.drop_index("ix_messages_intent_conversation_id")
+        batch_op.create_index("ix_messages_intent", ["intent"], unique=False)
         batch_op.drop_index("ix_messages_conversation_id_role_confidence")
         batch_op.drop_column("slots")
 
