@@ -99,7 +99,7 @@ test: setup lint validate test-stories browser services ## set up everything and
 lint: $(APP_ENV)/.ready ## ruff over the Python 3.11 code
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
 
-bench: setup train $(ENCODER) ## answer quality vs published results, chat latency, API fuzzing, conversation suite, engine import/KPI timings (DATASET=dir: one CSV dataset)
+bench: setup train $(ENCODER) ## answer quality vs published results, chat latency, API fuzzing, conversation suite, engine import/KPI timings, inbox latency (DATASET=dir: one CSV dataset)
 ifdef DATASET
 	$(PY) -m benchmarks nlu --dataset $(DATASET) --rasa-bin $(RASA)
 	$(PY) -m benchmarks retrieval --dataset $(DATASET)
