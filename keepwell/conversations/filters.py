@@ -11,13 +11,13 @@ from urllib.parse import urlencode
 from sqlalchemy import ColumnElement, and_, column, exists, func, not_, or_, select, table
 from sqlalchemy.orm import Session
 
+from keepwell.conversations.overview import FALLBACK_INTENT
 from keepwell.conversations.records import ROLE_CUSTOMER
 from keepwell.models import MESSAGES_FTS, Conversation, ConversationTag, Customer, Handoff, HealthSnapshot, Message
 from keepwell.models.conversations import REVIEW_STATUSES
 from keepwell.models.success import HEALTH_BANDS
 from keepwell.segments import COMPANY_SIZES, LIFECYCLE_STAGES, PLANS
 
-FALLBACK_INTENT = "nlu_fallback"
 CHANNELS = ("website", "in_app", "other")  # "other": any channel but the first two (the API, imports ...)
 YES_NO = ("yes", "no")
 CSAT_CHOICES = ("given", "none", "1", "2", "3", "4", "5")

@@ -9,15 +9,14 @@ from datetime import datetime
 from sqlalchemy import Integer, func, select
 from sqlalchemy.orm import Session
 
-from keepwell.conversations.filters import FALLBACK_INTENT, InboxFilter, conditions
+from keepwell.conversations.filters import InboxFilter, conditions
+from keepwell.conversations.overview import FALLBACK_INTENT, LOW_CONFIDENCE
 from keepwell.conversations.records import ROLE_CUSTOMER
 from keepwell.models import Conversation, ConversationFlag, ConversationTag, CSMUser, Customer, Handoff, Message, as_utc
 
 PAGE_SIZE = 25
 MAX_PAGE = 10_000
 PREVIEW_CHARS = 120
-# Below this NLU confidence a customer message counts as not understood (as Rasa's own fallback intent does).
-LOW_CONFIDENCE = 0.6
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ def conversations(
         "error": error,
         "raw": dict(request.query_params),
         "choices": inbox.choices(session),
-        "intents": [*training.domain_intents(), filters.FALLBACK_INTENT],
+        "intents": [*training.domain_intents(), overview.FALLBACK_INTENT],
         "segments": SEGMENTS,
         "channels": filters.CHANNELS,
         "bands": ("green", "yellow", "red"),
@@ -59,7 +59,7 @@ def conversations(
         "saved_views": mine,
         "current_view": next((v for v in mine if v.id == view), None),
         "page_url": lambda n: "/console?" + "&".join(part for part in (query, f"page={n}") if part),
-        "low_confidence": inbox.LOW_CONFIDENCE,
+        "low_confidence": overview.LOW_CONFIDENCE,
         "nav": "conversations",
     }
     return render(
