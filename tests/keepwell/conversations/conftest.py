@@ -1,16 +1,18 @@
 """A small hand-built conversation log for the inbox and review tests: three conversations that differ in every
 filter, on SQLite and PostgreSQL."""
 
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from keepwell import staff
-from keepwell.db import upgrade
+from keepwell.db import make_engine, upgrade
 from keepwell.models import Conversation, ConversationTag, Customer, Handoff, HealthSnapshot, Message
 from keepwell.staff import StaffView
 
@@ -101,6 +103,29 @@ def build_world(db: Session) -> World:
     db.add(ConversationTag(conversation_id="conv_b", tag="churn-risk", created_by="csm1@example.test"))
     db.commit()
     return World(csm, other)
+
+
+@pytest.fixture(scope="session")
+def _migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty app database at the migrations' head, made once per run (migrating takes about a second)."""
+    path = tmp_path_factory.mktemp("template") / "keepwell.db"
+    template = make_engine(f"sqlite:///{path}")
+    upgrade(template)
+    template.dispose()
+    return path
+
+
+@pytest.fixture
+def engine(_migrated_template: Path, tmp_path: Path) -> Iterator[Engine]:
+    """A migrated SQLite database of the test's own: a copy of the template (SQLite's backup API)."""
+    target = tmp_path / "keepwell.db"
+    with sqlite3.connect(_migrated_template) as source, sqlite3.connect(target) as copy:
+        source.backup(copy)
+    source.close()
+    copy.close()
+    engine = make_engine(f"sqlite:///{target}")
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture
