@@ -48,6 +48,10 @@ _SAYINGS: dict[str, tuple[str, ...]] = {
 }
 _FALLBACKS = ("blorp the widget thing", "purple elephant invoices??", "asdf", "the thing with the stuff")
 _ANSWERS: dict[str, tuple[str, str]] = {
+    "greet": ("Hi, I'm Keepwell. How can I help?", "utter_greet"),
+    "thank": ("You're welcome!", "utter_you_are_welcome"),
+    "affirm": ("Great.", "action_acknowledge"),
+    "deny": ("No problem.", "action_acknowledge"),
     "ask_howto": ("Here is how: open Settings and follow the steps in the article.", "action_answer_from_kb"),
     "ask_faq": ("Yes: the article below has the details.", "action_answer_from_kb"),
     "ask_account_health": ("Your account is in good health: 38 of 40 seats in use.", "action_account_health"),
@@ -59,13 +63,14 @@ _ANSWERS: dict[str, tuple[str, str]] = {
     "request_human": ("I'm getting a person for you; they'll reply right here.", "action_handoff"),
     "give_feedback": ("Thanks, I've passed that on to the product team.", "action_record_feedback"),
 }
-_ARTICLES = (
-    ("Invite teammates", "/help/getting-started/invite-teammates"),
-    ("Export your data", "/help/admin-security/data-export"),
-    ("Two-factor authentication", "/help/admin-security/two-factor-authentication"),
-    ("Roles and permissions", "/help/admin-security/roles-and-permissions"),
-    ("Cancel your subscription", "/help/billing/cancel-subscription"),
-)
+# The article an answer cites, by a word of the question (any other question cites one at random).
+_ARTICLES = {
+    "invite": ("Invite teammates", "/help/getting-started/invite-teammates"),
+    "export": ("Export your data", "/help/admin-security/data-export"),
+    "two-factor": ("Two-factor authentication", "/help/admin-security/two-factor-authentication"),
+    "role": ("Roles and permissions", "/help/admin-security/roles-and-permissions"),
+    "cancel": ("Cancel your subscription", "/help/billing/cancel-subscription"),
+}
 _CHANNELS = (("website", 0.55), ("in_app", 0.35), ("api", 0.10))
 _REVIEW = (("new", 0.7), ("needs_review", 0.15), ("reviewed", 0.15))
 _HANDOFF_KINDS = ("asked_for_person", "frustration", "churn_moment", "offer_accepted")
@@ -162,7 +167,9 @@ def _conversation(
         )
         sources = []
         if action == "action_answer_from_kb":
-            title, url = rng.choice(_ARTICLES)
+            title, url = next(
+                (a for word, a in _ARTICLES.items() if word in text), rng.choice(list(_ARTICLES.values()))
+            )
             sources = [{"title": title, "url": url, "score": round(rng.uniform(0.4, 0.9), 3)}]
         rows["messages"].append(
             {
