@@ -141,3 +141,15 @@ def test_the_anonymous_are_refused_every_review_action(client: TestClient, db: S
     for path in (f"{base}/tags", f"{base}/notes", f"{base}/review", f"{base}/messages/{message_id}/example"):
         assert client.post(path, data={"csrf": "x"}).status_code == 401, path
     assert client.get("/console/training/nlu-examples.yml", follow_redirects=False).status_code == 303
+
+
+def test_an_unwritable_data_folder_keeps_the_example_and_says_so(
+    csm_client: TestClient, db: Session, settings: Settings
+) -> None:
+    conversation_id, message_id = _conversation(db)
+    (Path(settings.data_dir) / "bot").write_text("a file where the folder should be")
+    page = f"/console/conversations/{conversation_id}"
+    added = post_form(csm_client, page, f"{page}/messages/{message_id}/example", {"intent": "report_problem"})
+    assert added.status_code == 303
+    assert "the NLU file could not be written" in csm_client.get(page).text
+    assert training.for_conversation(db, conversation_id)[message_id].intent == "report_problem"
