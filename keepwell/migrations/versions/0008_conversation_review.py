@@ -13,7 +13,26 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from keepwell.models.search import REBUILD, SQLITE_FTS_DDL, SQLITE_FTS_DROP
+# SQLite's full-text index of the messages, as keepwell/models/search.py makes it for `create_all` (written out here so
+# this revision never changes with that module; tests/keepwell/models/test_search.py checks they agree).
+SQLITE_FTS_DDL = (
+    "CREATE VIRTUAL TABLE messages_fts USING fts5(text, content='messages', content_rowid='id', "
+    "tokenize='unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN "
+    "INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text); END",
+    "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN "
+    "INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text); END",
+    "CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN "
+    "INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text); "
+    "INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text); END",
+)
+REBUILD = "INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')"
+SQLITE_FTS_DROP = (
+    "DROP TRIGGER IF EXISTS messages_fts_update",
+    "DROP TRIGGER IF EXISTS messages_fts_delete",
+    "DROP TRIGGER IF EXISTS messages_fts_insert",
+    "DROP TABLE IF EXISTS messages_fts",
+)
 
 revision: str = "0008_conversation_review"
 # The head of main when this was written; the lead re-chains the helpers' migrations at merge.
