@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from api.deps import CurrentStaff, SessionDep, client_address
 from api.routes.console._pages import NO_STORE, not_found, render
 from api.routes.conversations import MAX_MESSAGE_ID
-from keepwell import accounts, audit, handoffs, health_history, staff
+from keepwell import accounts, audit, handoffs, health_history, offers, staff
 from keepwell import conversations as log
 from keepwell.conversations import filters, inbox, overview, review, saved_views, training
 from keepwell.models import Customer, as_utc
@@ -130,6 +130,7 @@ def transcript_page(
     account = accounts.get_account(session, customer_id) if customer_id else None
     owner_id = session.get(Customer, customer_id).owner_csm_id if account and customer_id else None
     owner = staff.get(session, owner_id) if owner_id else None
+    state = review.state(session, conversation_id)
     flagged = {flag.message_id: flag for flag in transcript.flags if flag.message_id is not None}
     context = {
         "conversation_id": conversation_id,
@@ -147,7 +148,8 @@ def transcript_page(
         "draft": draft,
         "max_reply": handoffs.MAX_REPLY_CHARS,
         "owner": owner,
-        "review": review.state(session, conversation_id),
+        "review": state,
+        "offer_titles": _offer_titles() if state.offers else {},
         "review_labels": review.REVIEW_LABELS,
         "review_statuses": REVIEW_STATUSES,
         "review_error": review_error,
@@ -158,3 +160,11 @@ def transcript_page(
         "nav": "conversations",
     }
     return render(request, "console_transcript.html", context, status_code=status_code)
+
+
+def _offer_titles() -> dict[str, str]:
+    """Offer ids to their titles in the catalogue (an offer since removed from it shows its id)."""
+    try:
+        return {offer.id: offer.title for offer in offers.load_catalogue()}
+    except offers.CatalogueError:
+        return {}

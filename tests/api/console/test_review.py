@@ -1,6 +1,7 @@
 """api/routes/console/review.py and the transcript page: tags, notes, review status and training examples from the
 console, each audited; opening a transcript is audited; refused input is a 422 with the reason and writes nothing."""
 
+import html
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,9 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from api.settings import Settings
-from keepwell import accounts
+from keepwell import accounts, offers
 from keepwell import conversations as log
 from keepwell.conversations import review, training
+from keepwell.models import OfferEvent
 from keepwell.staff import StaffView
 from tests.api.console.conftest import post_form
 
@@ -47,6 +49,20 @@ def test_opening_a_transcript_is_audited_and_shows_the_review_the_slots_and_the_
     assert len(entries(action="conversation.view")) == 1
     assert csm_client.get("/console/conversations/nope").status_code == 404
     assert len(entries(action="conversation.view")) == 1
+
+
+def test_the_offers_shown_in_the_conversation_are_listed_by_title(csm_client: TestClient, db: Session) -> None:
+    account = accounts.list_accounts(db)[0]
+    conversation_id, _ = _conversation(db, account.id)
+    offer = offers.load_catalogue()[0]
+    db.add(OfferEvent(account_id=account.id, offer_id=offer.id, event="shown", conversation_id=conversation_id))
+    db.add(
+        OfferEvent(account_id=account.id, offer_id="retired-offer", event="clicked", conversation_id=conversation_id)
+    )
+    db.commit()
+    page = csm_client.get(f"/console/conversations/{conversation_id}").text
+    assert f'{html.escape(offer.title)} <span class="badge badge--none">shown</span>' in page
+    assert 'retired-offer <span class="badge badge--none">clicked</span>' in page
 
 
 def test_tags_notes_and_review_status_are_changed_and_audited(
