@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import followups, onboarding, replies, services
 from actions._dispatch import send
 from actions.customer import account_reply
-from keepwell import accounts, funnel, health, offers
+from keepwell import accounts, funnel, health, offer_catalogue, offers
 from keepwell.db import session_scope
 from keepwell.models import utcnow
 from keepwell.text import content_words
@@ -43,7 +43,9 @@ def _recommend(account: accounts.Account, conversation_id: str) -> replies.Reply
     return replies.recommendations(recommendation)
 
 
-def _follow_up(account: accounts.Account, offer: offers.Offer, step: str, conversation_id: str) -> replies.Reply:
+def _follow_up(
+    account: accounts.Account, offer: offer_catalogue.Offer, step: str, conversation_id: str
+) -> replies.Reply:
     """A tapped offer: its detail (a click), or the customer's yes (an acceptance and a task for the CSM)."""
     with session_scope(services.engine()) as session:
         if step == OFFER_ACCEPTED:
@@ -54,7 +56,7 @@ def _follow_up(account: accounts.Account, offer: offers.Offer, step: str, conver
     return replies.offer_detail(offer, offers.why_it_fits(offer, account, health.score(account)))
 
 
-def _tapped(tracker: Tracker) -> tuple[offers.Offer, str] | None:
+def _tapped(tracker: Tracker) -> tuple[offer_catalogue.Offer, str] | None:
     """The offer a button named and whether it was opened or accepted; None for a typed message."""
     for entity in tracker.latest_message.get("entities") or []:
         step = entity.get("entity")

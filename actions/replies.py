@@ -8,7 +8,8 @@ from typing import Literal
 
 from keepwell.accounts import Account
 from keepwell.health import HealthScore
-from keepwell.offers import OPEN_SIGNAL_REASON, Offer, Recommendation
+from keepwell.offer_catalogue import Offer
+from keepwell.offers import OPEN_SIGNAL_REASON, Recommendation
 from keepwell.onboarding import Checklist
 from keepwell.segments import segment_of
 from knowledge_base import Passage, SearchResult

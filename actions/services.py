@@ -6,7 +6,7 @@ from sqlalchemy import Engine
 
 from actions.settings import get_settings
 from keepwell.db import check_current, get_engine
-from keepwell.offers import Offer, load_catalogue
+from keepwell.offer_catalogue import Offer, load_catalogue
 from knowledge_base import KnowledgeBase, from_settings
 
 

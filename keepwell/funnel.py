@@ -13,7 +13,8 @@ from keepwell.accounts import Account
 from keepwell.health import HealthScore
 from keepwell.models import CSMTask, Customer, OfferEvent, utcnow
 from keepwell.models.offers import OFFER_EVENTS
-from keepwell.offers import Offer, Recommendation, Standing, recommend
+from keepwell.offer_catalogue import Offer
+from keepwell.offers import Recommendation, Standing, recommend
 from keepwell.settings import get_core_settings
 
 

@@ -380,3 +380,14 @@ def for_conversations(session: Session, conversation_ids: list[str]) -> dict[str
         select(Handoff).where(Handoff.conversation_id.in_(conversation_ids)).order_by(Handoff.created_at, Handoff.id)
     )
     return {h.conversation_id: h for h in _views(session, list(session.scalars(query)))}
+
+
+def for_customer(session: Session, customer_id: str, limit: int = 100) -> list[HandoffView]:
+    """The account's handoffs, newest first."""
+    query = (
+        select(Handoff)
+        .where(Handoff.customer_id == customer_id)
+        .order_by(Handoff.created_at.desc(), Handoff.id.desc())
+        .limit(limit)
+    )
+    return _views(session, list(session.scalars(query)))

@@ -5,14 +5,10 @@ The sentence comes from what made the offer eligible: each condition it states, 
 narrowest thing it targets (the renewal stage, onboarding, the plan). Pure, so it is tested without a database.
 """
 
-from typing import TYPE_CHECKING
-
 from keepwell.accounts import Account
 from keepwell.health import HealthScore
+from keepwell.offer_catalogue import Offer
 from keepwell.segments import COMPANY_SIZES, LIFECYCLE_STAGES, PLAN_LABELS, PLANS
-
-if TYPE_CHECKING:  # offers imports this module; the type is only for the signature
-    from keepwell.offers import Offer
 
 
 def _seats(account: Account) -> str:

@@ -23,8 +23,10 @@ class TaskView:
     created_at: datetime
 
 
-def open_tasks(session: Session, owner_id: int | None = None, limit: int = 200) -> list[TaskView]:
-    """Open tasks (of one owner when given), soonest due first, undated last."""
+def open_tasks(
+    session: Session, owner_id: int | None = None, limit: int = 200, account_id: str | None = None
+) -> list[TaskView]:
+    """Open tasks (of one owner, of one account, when given), soonest due first, undated last."""
     owner = aliased(CSMUser)
     query = (
         select(CSMTask, Customer.name, owner.username)
@@ -36,6 +38,8 @@ def open_tasks(session: Session, owner_id: int | None = None, limit: int = 200) 
     )
     if owner_id is not None:
         query = query.where(CSMTask.owner_id == owner_id)
+    if account_id is not None:
+        query = query.where(CSMTask.account_id == account_id)
     return [
         TaskView(
             id=task.id,

@@ -31,6 +31,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`make test` runs `-n 3 --dist loadgroup`), a module runs whole on one worker, so its
+    module-scoped fixtures (a Keepwell a module may break, an exported encoder) start once; and every test on the
+    shared running Keepwell (the session's `system`) runs on one worker, so it starts once too."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        group = "system" if "system" in item.fixturenames else item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture
 def postgres_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     """An engine on a fresh PostgreSQL schema, dropped afterwards. Fails (never skips) when PostgreSQL is down."""

@@ -27,7 +27,8 @@ class Conversation(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     customer_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     channel: Mapped[str] = mapped_column(String(16), default="website")  # website | in_app | api
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Indexed for analytics, which counts conversations by the day they started over a period.
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     last_message_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Id of the last Rasa tracker-store event already read into this log (what NLU understood, actions run).
     rasa_event_cursor: Mapped[int] = mapped_column(Integer, default=0)
@@ -60,7 +61,8 @@ class Message(Base):
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(16))  # customer | bot | agent | system
     text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Indexed for analytics (fallbacks, intents and articles over a period) on a log that grows without bound.
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     state: Mapped[str] = mapped_column(String(16))
     # The widget's own id for a customer message: a retry with the same id is the same message.
     client_message_id: Mapped[str | None] = mapped_column(String(64), nullable=True)

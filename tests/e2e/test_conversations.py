@@ -6,7 +6,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from keepwell import accounts, health, health_history, identity, offers
+from keepwell import accounts, health, health_history, identity, offer_catalogue
 from keepwell.bootstrap import DEMO_CSM
 from keepwell.db import get_engine, session_scope
 from keepwell.models import ConversationFlag, Feedback
@@ -87,7 +87,7 @@ def test_recommendations_fit_the_segment_and_spare_red_accounts(system: RunningS
 
     red = _account_by_band(system, "red")
     red_reply = system.chat("any recommendations for us?", **_signed(red.id)).json()["messages"]
-    kinds = {offer.title: offer.kind for offer in offers.load_catalogue()}
+    kinds = {offer.title: offer.kind for offer in offer_catalogue.load_catalogue()}
     suggested = [kinds[s["title"]] for m in red_reply for s in m["sources"]]
     assert suggested, red_reply
     assert set(suggested) == {"enablement"}, "a red account is helped, never pitched to"

@@ -16,10 +16,10 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
+from tests.browser import chromium
 from tests.e2e.conftest import RunningSystem
-from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.e2e
 
@@ -109,35 +109,29 @@ def test_a_hung_action_server_gives_the_notice_within_the_deadline_then_the_answ
 
 
 def test_the_open_widget_shows_the_late_answer_without_a_reload(faulty: RunningSystem) -> None:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         page = browser.new_page()
+        page.goto(f"{faulty.base_url}/")
+        page.click("#kw-launcher")
+        page.fill("#kw-input", "hello")
+        page.click("#kw-send")
+        expect(page.locator(".kw-msg-bot").last).to_be_visible(timeout=30_000)
+        faulty.kill("action_server", signal.SIGSTOP)
         try:
-            page.goto(f"{faulty.base_url}/")
-            page.click("#kw-launcher")
-            page.fill("#kw-input", "hello")
+            page.fill("#kw-input", KB_QUESTION)
             page.click("#kw-send")
-            expect(page.locator(".kw-msg-bot").last).to_be_visible(timeout=30_000)
-            faulty.kill("action_server", signal.SIGSTOP)
-            try:
-                page.fill("#kw-input", KB_QUESTION)
-                page.click("#kw-send")
-                expect(page.locator(".kw-msg-system")).to_contain_text(
-                    "trouble answering", timeout=(DEADLINE_S + 5) * 1000
-                )
-            finally:
-                faulty.kill("action_server", signal.SIGCONT)
-            late = page.locator('.kw-msg-bot[data-state="late"]')
-            expect(late).to_have_count(1, timeout=60_000)
-            expect(late.locator(".kw-quote")).to_contain_text("invite my teammates")
-            expect(late.locator(".kw-source")).to_have_count(1)
-            expect(page.locator(".kw-msg-user")).to_have_count(2)
-            page.reload()  # the history brings it back, once
-            if not page.locator("#kw-panel").is_visible():
-                page.click("#kw-launcher")
-            expect(page.locator('.kw-msg-bot[data-state="late"]')).to_have_count(1, timeout=15_000)
+            expect(page.locator(".kw-msg-system")).to_contain_text("trouble answering", timeout=(DEADLINE_S + 5) * 1000)
         finally:
-            browser.close()
+            faulty.kill("action_server", signal.SIGCONT)
+        late = page.locator('.kw-msg-bot[data-state="late"]')
+        expect(late).to_have_count(1, timeout=60_000)
+        expect(late.locator(".kw-quote")).to_contain_text("invite my teammates")
+        expect(late.locator(".kw-source")).to_have_count(1)
+        expect(page.locator(".kw-msg-user")).to_have_count(2)
+        page.reload()  # the history brings it back, once
+        if not page.locator("#kw-panel").is_visible():
+            page.click("#kw-launcher")
+        expect(page.locator('.kw-msg-bot[data-state="late"]')).to_have_count(1, timeout=15_000)
 
 
 def test_a_killed_action_server_is_restarted_and_the_pending_message_is_answered_once(

@@ -17,7 +17,7 @@ from keepwell.accounts import Account, Usage
 from keepwell.db import make_engine, session_factory, upgrade
 from keepwell.health import HealthScore
 from keepwell.models import Customer, UsageSnapshot
-from keepwell.offers import Condition, Eligibility, Offer
+from keepwell.offer_catalogue import Condition, Eligibility, Offer
 
 TODAY = date(2025, 6, 1)
 
@@ -40,6 +40,20 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]
     engine = make_engine(f"sqlite:///{tmp_path / 'keepwell.db'}")
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def migrated(database: Engine) -> Engine:
+    """The `database` fixture (SQLite and PostgreSQL) at the migrations' head."""
+    upgrade(database)
+    return database
+
+
+@pytest.fixture
+def db(migrated: Engine) -> Iterator[Session]:
+    """A session on the migrated database, on each backend."""
+    with session_factory(migrated)() as session:
+        yield session
 
 
 @pytest.fixture

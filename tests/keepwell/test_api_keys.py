@@ -1,7 +1,6 @@
 """keepwell/api_keys.py: the key lifecycle (create, authenticate, last use, revoke) on SQLite and PostgreSQL, and
 only a hash of each key at rest."""
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -10,16 +9,8 @@ from sqlalchemy.orm import Session
 
 from keepwell import api_keys, staff
 from keepwell.api_keys import ApiKeyError, InvalidApiKey, ScopeDenied, UnknownApiKey
-from keepwell.db import session_factory, upgrade
 from keepwell.models import ApiKey
 from keepwell.staff import StaffView
-
-
-@pytest.fixture
-def db(database: Engine) -> Iterator[Session]:
-    upgrade(database)
-    with session_factory(database)() as session:
-        yield session
 
 
 @pytest.fixture

@@ -2,21 +2,21 @@
 or a red one, never the same offer twice within the repeat period, never one it owns; the funnel counted per offer;
 and why each offer fits, in the account's own numbers."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keepwell import funnel, signals
 from keepwell.accounts import Account
-from keepwell.db import session_factory, upgrade
 from keepwell.health import HealthScore
 from keepwell.models import Customer, OfferEvent
-from keepwell.offers import OPEN_SIGNAL_REASON, Offer, Standing, load_catalogue, recommend, why_it_fits
+from keepwell.offer_catalogue import Offer, load_catalogue
+from keepwell.offers import OPEN_SIGNAL_REASON, Standing, recommend, why_it_fits
 
 NOW = datetime(2025, 6, 1, 12, tzinfo=UTC)
 
@@ -24,13 +24,6 @@ NOW = datetime(2025, 6, 1, 12, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def catalogue() -> list[Offer]:
     return load_catalogue()
-
-
-@pytest.fixture
-def db(database: Engine) -> Iterator[Session]:
-    upgrade(database)
-    with session_factory(database)() as session:
-        yield session
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 assignee, the waiting time, closing with the CSAT question and its answer, and bad input refused without a change."""
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
@@ -11,17 +11,10 @@ from sqlalchemy.orm import Session
 
 from keepwell import conversations as log
 from keepwell import escalation, handoffs, staff
-from keepwell.db import session_factory, upgrade
+from keepwell.db import session_factory
 from keepwell.handoffs import AssignedElsewhere, InvalidText, NoSurvey, NotOpen
 from keepwell.models import Customer, Handoff, Message
 from keepwell.staff import StaffView
-
-
-@pytest.fixture
-def db(database: Engine) -> Iterator[Session]:
-    upgrade(database)
-    with session_factory(database)() as session:
-        yield session
 
 
 @pytest.fixture

@@ -10,15 +10,8 @@ import pytest
 
 from keepwell.accounts import Account, Usage
 from keepwell.health import HealthScore, score
-from keepwell.offers import (
-    HELP_CATEGORIES,
-    CatalogueError,
-    Condition,
-    Offer,
-    is_eligible,
-    load_catalogue,
-    recommend,
-)
+from keepwell.offer_catalogue import HELP_CATEGORIES, CatalogueError, Condition, Offer, load_catalogue
+from keepwell.offers import is_eligible, recommend
 from keepwell.segments import COMPANY_SIZES, LIFECYCLE_STAGES, PLANS, TOP_PLAN
 
 AccountFactory = Callable[..., Account]

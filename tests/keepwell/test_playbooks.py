@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keepwell import playbooks, signals, staff, webhooks
-from keepwell.db import session_factory, upgrade
 from keepwell.models import CSMTask, Customer, HealthSnapshot, WebhookDelivery
 from keepwell.settings import CoreSettings
 
@@ -70,13 +69,6 @@ def receiver() -> Iterator[Callable[..., _Receiver]]:
     yield start
     for one in started:
         one.close()
-
-
-@pytest.fixture
-def db(database: Engine) -> Iterator[Session]:
-    upgrade(database)
-    with session_factory(database)() as session:
-        yield session
 
 
 @pytest.fixture

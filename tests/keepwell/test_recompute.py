@@ -1,7 +1,6 @@
 """keepwell/recompute.py and `python -m keepwell recompute`: snapshots per account and day, trend, facts read from
 every table in bulk, segments stored, steps in order, nothing written when a run fails; SQLite and PostgreSQL."""
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from keepwell import health_history, recompute
 from keepwell.cli import main as cli
-from keepwell.db import session_scope, upgrade
+from keepwell.db import session_scope
 from keepwell.models import (
     ChurnSignal,
     CSMTask,
@@ -27,12 +26,6 @@ from keepwell.models import (
 from keepwell.settings import get_core_settings
 
 DAY = date(2025, 6, 1)
-
-
-@pytest.fixture
-def db(database: Engine) -> Iterator[Engine]:
-    upgrade(database)
-    yield database
 
 
 def add_account(session: Session, account_id: str, **overrides: Any) -> None:
@@ -69,43 +62,43 @@ def run(engine: Engine, day: date = DAY, **kwargs: Any) -> recompute.Run:
         return recompute.recompute(session, day, **kwargs)
 
 
-def test_one_snapshot_per_account_and_day_and_a_rerun_replaces_it(db: Engine) -> None:
-    with session_scope(db) as session:
+def test_one_snapshot_per_account_and_day_and_a_rerun_replaces_it(migrated: Engine) -> None:
+    with session_scope(migrated) as session:
         add_account(session, "a1")
         add_account(session, "a2", usage={"feature_adoption": 0.2})
-    run(db)
-    with session_scope(db) as session:
+    run(migrated)
+    with session_scope(migrated) as session:
         session.execute(update(UsageSnapshot).where(UsageSnapshot.customer_id == "a1").values(feature_adoption=0.2))
-    run(db)
+    run(migrated)
 
-    rows = snapshots(db)
+    rows = snapshots(migrated)
     assert [(r.account_id, r.as_of) for r in rows] == [("a1", DAY), ("a2", DAY)]
     assert rows[0].score == rows[1].score  # a1's adoption fell to a2's: the second run's score replaced the first
 
 
-def test_trend_against_the_previous_snapshot_flat_within_the_tolerance(db: Engine) -> None:
-    with session_scope(db) as session:
+def test_trend_against_the_previous_snapshot_flat_within_the_tolerance(migrated: Engine) -> None:
+    with session_scope(migrated) as session:
         add_account(session, "up", usage={"feature_adoption": 0.2})
         add_account(session, "flat", usage={"feature_adoption": 0.5})
         add_account(session, "down", usage={"feature_adoption": 0.9})
-    run(db, DAY - timedelta(days=7))
-    with session_scope(db) as session:
+    run(migrated, DAY - timedelta(days=7))
+    with session_scope(migrated) as session:
         for account, adoption in (("up", 0.6), ("flat", 0.51), ("down", 0.3)):
             session.execute(
                 update(UsageSnapshot).where(UsageSnapshot.customer_id == account).values(feature_adoption=adoption)
             )
-    run(db)
+    run(migrated)
 
-    trends = {(r.account_id, r.as_of): r.trend for r in snapshots(db)}
+    trends = {(r.account_id, r.as_of): r.trend for r in snapshots(migrated)}
     assert trends[("up", DAY)] == "up"
     assert trends[("flat", DAY)] == "flat"
     assert trends[("down", DAY)] == "down"
     assert trends[("up", DAY - timedelta(days=7))] is None  # nothing before the first
 
 
-def test_facts_come_from_surveys_tickets_subscriptions_and_the_checklist(db: Engine) -> None:
+def test_facts_come_from_surveys_tickets_subscriptions_and_the_checklist(migrated: Engine) -> None:
     noon = datetime(2025, 5, 20, 12, tzinfo=UTC)
-    with session_scope(db) as session:
+    with session_scope(migrated) as session:
         add_account(session, "a1", renewal_date=DAY + timedelta(days=40), usage={"nps": None, "csat": None})
         session.add_all(
             [
@@ -124,9 +117,9 @@ def test_facts_come_from_surveys_tickets_subscriptions_and_the_checklist(db: Eng
                 OnboardingStep(account_id="a1", step_key="two", title="Two", position=2),
             ]
         )  # fmt: skip
-    run(db)
+    run(migrated)
 
-    [row] = snapshots(db)
+    [row] = snapshots(migrated)
     assert row.scorecard == "renewal"  # renewal within 90 days
     measures = row.measures
     assert measures["nps"]["value"] == 7.0 and measures["nps"]["points"] == 60.0  # a passive
@@ -142,56 +135,56 @@ def test_facts_come_from_surveys_tickets_subscriptions_and_the_checklist(db: Eng
     assert measures["days_to_renewal"]["text"] == "renewal in 40 days"
 
 
-def test_measures_without_data_are_left_out_of_the_snapshot(db: Engine) -> None:
-    with session_scope(db) as session:
+def test_measures_without_data_are_left_out_of_the_snapshot(migrated: Engine) -> None:
+    with session_scope(migrated) as session:
         add_account(session, "a1", usage={"nps": None, "csat": None})
-    run(db)
+    run(migrated)
 
-    [row] = snapshots(db)
+    [row] = snapshots(migrated)
     assert "nps" not in row.measures and "csat" not in row.measures
     assert sum(m["weight"] for m in row.measures.values()) == pytest.approx(1.0, abs=1e-3)
     assert row.score == 100  # perfect on everything it has data for
 
 
-def test_segments_are_stored_on_the_account(db: Engine) -> None:
-    with session_scope(db) as session:
+def test_segments_are_stored_on_the_account(migrated: Engine) -> None:
+    with session_scope(migrated) as session:
         add_account(session, "young", signup_date=DAY - timedelta(days=20), mrr=100)
         add_account(session, "renewing", renewal_date=DAY + timedelta(days=30), mrr=3000)
         add_account(session, "big", plan="enterprise", mrr=9000)
-    run(db)
+    run(migrated)
 
-    with session_scope(db) as session:
+    with session_scope(migrated) as session:
         got = {c.id: (c.lifecycle_stage, c.arr_band, c.touch_model) for c in session.scalars(select(Customer))}
     assert got == {
         "young": ("onboarding", "under-5k", "tech-touch"),
         "renewing": ("renewal", "5k-50k", "low-touch"),
         "big": ("mature", "50k-plus", "high-touch"),
     }
-    assert {r.account_id: r.scorecard for r in snapshots(db)}["young"] == "onboarding"
+    assert {r.account_id: r.scorecard for r in snapshots(migrated)}["young"] == "onboarding"
 
 
-def test_an_added_step_runs_after_health_and_a_failing_one_writes_nothing(db: Engine) -> None:
-    with session_scope(db) as session:
+def test_an_added_step_runs_after_health_and_a_failing_one_writes_nothing(migrated: Engine) -> None:
+    with session_scope(migrated) as session:
         add_account(session, "a1")
     seen: list[str] = []
 
     def signals(run: recompute.Run) -> None:
         seen.append(run.health["a1"].band)
 
-    run(db, steps=[*recompute.STEPS, recompute.Step("signals", signals)])
+    run(migrated, steps=[*recompute.STEPS, recompute.Step("signals", signals)])
     assert seen == ["green"]
 
     def broken(_run: recompute.Run) -> None:
         raise RuntimeError("webhook down")
 
     with pytest.raises(RuntimeError):
-        run(db, DAY + timedelta(days=1), steps=[*recompute.STEPS, recompute.Step("broken", broken)])
-    assert [r.as_of for r in snapshots(db)] == [DAY]
+        run(migrated, DAY + timedelta(days=1), steps=[*recompute.STEPS, recompute.Step("broken", broken)])
+    assert [r.as_of for r in snapshots(migrated)] == [DAY]
 
 
-def test_the_queries_do_not_grow_with_the_accounts(db: Engine) -> None:
+def test_the_queries_do_not_grow_with_the_accounts(migrated: Engine) -> None:
     def statements(accounts: int) -> int:
-        with session_scope(db) as session:
+        with session_scope(migrated) as session:
             session.execute(HealthSnapshot.__table__.delete())
             session.execute(UsageSnapshot.__table__.delete())
             session.execute(Customer.__table__.delete())
@@ -203,25 +196,25 @@ def test_the_queries_do_not_grow_with_the_accounts(db: Engine) -> None:
             nonlocal count
             count += 1
 
-        event.listen(db, "before_cursor_execute", _count)
+        event.listen(migrated, "before_cursor_execute", _count)
         try:
-            run(db)
+            run(migrated)
         finally:
-            event.remove(db, "before_cursor_execute", _count)
+            event.remove(migrated, "before_cursor_execute", _count)
         return count
 
     assert statements(3) == statements(30)
 
 
-def test_the_latest_snapshot_reads_back_with_trend_and_drivers(db: Engine) -> None:
-    with session_scope(db) as session:
+def test_the_latest_snapshot_reads_back_with_trend_and_drivers(migrated: Engine) -> None:
+    with session_scope(migrated) as session:
         add_account(session, "a1", seats_purchased=50, usage={"feature_adoption": 0.1})
-    run(db, DAY - timedelta(days=7))
-    with session_scope(db) as session:
+    run(migrated, DAY - timedelta(days=7))
+    with session_scope(migrated) as session:
         session.execute(update(UsageSnapshot).values(feature_adoption=0.9))
-    run(db)
+    run(migrated)
 
-    with session_scope(db) as session:
+    with session_scope(migrated) as session:
         health = health_history.latest(session, "a1")
         past = health_history.history(session, "a1")
         assert health_history.latest(session, "nobody") is None
@@ -232,11 +225,11 @@ def test_the_latest_snapshot_reads_back_with_trend_and_drivers(db: Engine) -> No
 
 
 def test_cli_recompute_reports_and_refuses_a_bad_scorecards_file(
-    db: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    migrated: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with session_scope(db) as session:
+    with session_scope(migrated) as session:
         add_account(session, "a1")
-    monkeypatch.setenv("KEEPWELL_DATABASE_URL", db.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("KEEPWELL_DATABASE_URL", migrated.url.render_as_string(hide_password=False))
     get_core_settings.cache_clear()
 
     assert cli(["recompute", "--as-of", DAY.isoformat(), "--quiet"]) == 0
@@ -251,35 +244,35 @@ def test_cli_recompute_reports_and_refuses_a_bad_scorecards_file(
     finally:
         get_core_settings.cache_clear()
     assert f"{bad}:5: scorecards.0.measures.karma" in capsys.readouterr().err
-    with session_scope(db) as session:
+    with session_scope(migrated) as session:
         assert session.scalar(select(func.count()).select_from(HealthSnapshot)) == 1
 
 
-def test_a_run_shows_progress_with_counts(db: Engine, capsys: pytest.CaptureFixture[str]) -> None:
-    with session_scope(db) as session:
+def test_a_run_shows_progress_with_counts(migrated: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+    with session_scope(migrated) as session:
         for n in range(3):
             add_account(session, f"a{n}")
-    run(db, progress=True)
+    run(migrated, progress=True)
 
     err = capsys.readouterr().err
     assert "health" in err and "3/3" in err and "accounts" in err
 
 
 def test_cli_recompute_detects_signals_then_runs_the_playbooks(
-    db: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    migrated: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # A detractor's answer opens a churn signal; the bundled "churn-signal" playbook raises a task for it.
-    with session_scope(db) as session:
+    with session_scope(migrated) as session:
         add_account(session, "a1")
         add_account(session, "a2")
         answered = datetime(2025, 5, 20, 12, tzinfo=UTC)
         session.add(SurveyAnswer(external_id="n1", account_id="a1", kind="nps", score=3, answered_at=answered))
-    monkeypatch.setenv("KEEPWELL_DATABASE_URL", db.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("KEEPWELL_DATABASE_URL", migrated.url.render_as_string(hide_password=False))
     monkeypatch.delenv("KEEPWELL_WEBHOOK_URL", raising=False)
     get_core_settings.cache_clear()
     try:
         assert cli(["recompute", "--as-of", DAY.isoformat(), "--quiet", "--no-playbooks"]) == 0
-        with session_scope(db) as session:
+        with session_scope(migrated) as session:
             opened = session.execute(select(ChurnSignal.account_id, ChurnSignal.kind)).all()
             assert [tuple(row) for row in opened] == [("a1", "detractor_nps")]
             assert session.scalar(select(func.count()).select_from(CSMTask)) == 0
@@ -289,6 +282,6 @@ def test_cli_recompute_detects_signals_then_runs_the_playbooks(
         get_core_settings.cache_clear()
     out = capsys.readouterr().out
     assert "signals: 2 accounts" in out and "playbooks:" in out
-    with session_scope(db) as session:
+    with session_scope(migrated) as session:
         tasks = session.scalars(select(CSMTask)).all()
         assert [(task.account_id, task.source) for task in tasks] == [("a1", "playbook:churn-signal")]

@@ -1,28 +1,20 @@
 """keepwell/signals.py: each churn signal with worked numbers, at most one open per kind, resolution by "system",
 the chat's cancellation request; on SQLite and PostgreSQL."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from keepwell import signals
-from keepwell.db import session_factory, upgrade
 from keepwell.models import ChurnSignal, Customer, HealthSnapshot, SupportTicket, SurveyAnswer, UsageSnapshot
 
 TODAY = date(2025, 6, 1)
 RULES = signals.SignalRules()  # the documented defaults: 30 % drop over 4 periods, 3 tickets and 2x, 90 days ...
-
-
-@pytest.fixture
-def db(database: Engine) -> Iterator[Session]:
-    upgrade(database)
-    with session_factory(database)() as session:
-        yield session
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from keepwell.settings import CoreSettings
-from knowledge_base import KnowledgeBase, SentenceTransformerEmbedder
+from knowledge_base import KnowledgeBase, SearchResult, SentenceTransformerEmbedder
 from knowledge_base.documents import chunk_article, load_articles
 
 HERE = Path(__file__).resolve().parent
@@ -61,6 +61,12 @@ def labelled() -> list[tuple[str, str, str]]:
 
 
 @pytest.fixture(scope="module")
+def answers(knowledge_base: KnowledgeBase, labelled: list[tuple[str, str, str]]) -> list[SearchResult]:
+    """Each labelled question searched once (top 1); the article and the section checks read the same answers."""
+    return [knowledge_base.search(question, k=1) for question, _, _ in labelled]
+
+
+@pytest.fixture(scope="module")
 def anchors() -> dict[tuple[str, str], str]:
     """(article id, section label) -> help-page anchor; the lead is labelled "lead" and has the anchor ""."""
     return {
@@ -83,12 +89,11 @@ def test_every_labelled_article_and_section_exists(
 
 
 def test_top1_accuracy_on_labelled_questions(
-    knowledge_base: KnowledgeBase, labelled: list[tuple[str, str, str]], capsys: pytest.CaptureFixture[str]
+    answers: list[SearchResult], labelled: list[tuple[str, str, str]], capsys: pytest.CaptureFixture[str]
 ) -> None:
     misses = []
     confident = 0
-    for question, expected, _ in labelled:
-        result = knowledge_base.search(question, k=1)
+    for (question, expected, _), result in zip(labelled, answers, strict=True):
         found = result.passages[0].article_id if result.passages else None
         confident += result.confident
         if found != expected:
@@ -103,14 +108,14 @@ def test_top1_accuracy_on_labelled_questions(
 
 
 def test_section_top1_on_labelled_questions(
-    knowledge_base: KnowledgeBase,
+    answers: list[SearchResult],
     labelled: list[tuple[str, str, str]],
     anchors: dict[tuple[str, str], str],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     misses = []
-    for question, article, section in labelled:
-        best = knowledge_base.search(question, k=1).best
+    for (question, article, section), result in zip(labelled, answers, strict=True):
+        best = result.best
         found = (best.article_id, best.anchor) if best else None
         if found != (article, anchors[article, section]):
             misses.append(f"  {question!r}: expected {article} § {section}, got {best and best.article_id} § "

@@ -3,10 +3,12 @@
 from fastapi import APIRouter
 
 from api.routes.console import (
+    analytics,
     api_keys,
     audit,
     auth,
     conversations,
+    customers,
     feedback,
     handoffs,
     review,
@@ -17,7 +19,20 @@ from api.routes.console import (
 from api.routes.console._pages import admin_required, csrf_rejected, login_required
 
 router = APIRouter()
-for _module in (auth, conversations, review, saved_views, handoffs, feedback, success, users, api_keys, audit):
+for _module in (
+    auth,
+    conversations,
+    review,
+    saved_views,
+    handoffs,
+    feedback,
+    success,
+    customers,
+    analytics,
+    users,
+    api_keys,
+    audit,
+):
     router.include_router(_module.router)
 
 __all__ = ["admin_required", "csrf_rejected", "login_required", "router"]

@@ -13,6 +13,7 @@ ANONYMOUS = "Anonymous visitor"
 class CustomerLabel:
     id: str | None
     name: str
+    known: bool = False  # an account on record: its name links to the customer 360
 
 
 def labels(session: Session, ids: set[str | None]) -> dict[str | None, CustomerLabel]:
@@ -20,5 +21,6 @@ def labels(session: Session, ids: set[str | None]) -> dict[str | None, CustomerL
     found: dict[str | None, CustomerLabel] = {None: CustomerLabel(None, ANONYMOUS)}
     for customer_id in ids - {None}:
         account = accounts.get_account(session, customer_id) if customer_id else None
-        found[customer_id] = CustomerLabel(customer_id, account.name if account else f"Unknown account {customer_id}")
+        name = account.name if account else f"Unknown account {customer_id}"
+        found[customer_id] = CustomerLabel(customer_id, name, known=account is not None)
     return found

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from api.deps import CurrentStaff, SessionDep, client_address
 from api.routes.console._pages import NO_STORE, not_found, render
 from api.routes.conversations import MAX_MESSAGE_ID
-from keepwell import accounts, audit, handoffs, health_history, offers, staff
+from keepwell import accounts, audit, handoffs, health_history, offer_catalogue, staff
 from keepwell import conversations as log
 from keepwell.conversations import filters, inbox, overview, review, saved_views, training
 from keepwell.models import Customer, as_utc
@@ -165,6 +165,6 @@ def transcript_page(
 def _offer_titles() -> dict[str, str]:
     """Offer ids to their titles in the catalogue (an offer since removed from it shows its id)."""
     try:
-        return {offer.id: offer.title for offer in offers.load_catalogue()}
-    except offers.CatalogueError:
+        return {offer.id: offer.title for offer in offer_catalogue.load_catalogue()}
+    except offer_catalogue.CatalogueError:
         return {}

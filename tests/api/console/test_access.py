@@ -36,7 +36,13 @@ def console_routes(app: FastAPI) -> list[tuple[str, str]]:
 
 def _fill(path: str, user_id: int, handoff_id: int) -> str:
     """A real target for each path parameter, so a request that got through would change something."""
-    values = {"user_id": str(user_id), "handoff_id": str(handoff_id), "conversation_id": CONVERSATION_ID}
+    values = {
+        "user_id": str(user_id),
+        "handoff_id": str(handoff_id),
+        "conversation_id": CONVERSATION_ID,
+        "account_id": "cus_001",  # a demo account
+        "chart_id": "conversations",
+    }
     return re.sub(r"\{(\w+)\}", lambda match: values.get(match.group(1), "1"), path)
 
 

@@ -1,53 +1,36 @@
 """The API keys page in headless Chromium (Debian's package) against a real gateway on a loopback port: an admin
 creates a key and copies it, the key ingests, the admin revokes it, and the key is refused."""
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import date
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from keepwell.bootstrap import prepare
 from tests.api.console.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
-from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.browser import chromium, served
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def base_url(app: FastAPI) -> Iterator[str]:
-    """The app served by uvicorn on a free loopback port (Rasa is not involved in API keys or ingest)."""
+    """The app served on a free loopback port (Rasa is not involved in API keys or ingest)."""
     prepare(app.state.settings)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the gateway did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=30)
+    with served(app) as url:
+        yield url
 
 
 @pytest.fixture
 def page(base_url: str) -> Iterator[Page]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         context = browser.new_context()
         context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
         yield context.new_page()
         context.close()
-        browser.close()
 
 
 def _ingest(base_url: str, key: str) -> httpx.Response:

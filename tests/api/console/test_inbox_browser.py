@@ -2,56 +2,34 @@
 a CSM filters and searches the inbox, saves the view, opens a transcript, tags it, writes a note, marks it reviewed and
 adds a misunderstood message as a training example, all with the pages' own forms."""
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
 
 from keepwell import conversations as log
 from keepwell.bootstrap import DEMO_CSM, prepare
 from keepwell.conversations import review, training
 from keepwell.db import session_factory
+from tests.browser import chromium, served
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-
 
 @pytest.fixture
-def served(app: FastAPI) -> Iterator[str]:
+def base_url(app: FastAPI) -> Iterator[str]:
     """The app on a free 127.0.0.1 port, on a prepared database (migrated, demo data and logins)."""
     prepare(app.state.settings)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the gateway did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(app) as url:
+        yield url
 
 
 @pytest.fixture
 def page() -> Iterator[Page]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser.new_context().new_page()
-        browser.close()
 
 
 def _chat(db: Session, text: str, intent: str, confidence: float, channel: str) -> str:
@@ -68,12 +46,12 @@ def _chat(db: Session, text: str, intent: str, confidence: float, channel: str) 
     return conversation.id
 
 
-def test_a_csm_filters_the_inbox_and_reviews_a_transcript_in_a_browser(served: str, app: FastAPI, page: Page) -> None:
+def test_a_csm_filters_the_inbox_and_reviews_a_transcript_in_a_browser(base_url: str, app: FastAPI, page: Page) -> None:
     with session_factory(app.state.engine)() as db:
         target = _chat(db, "my gizmo export keeps failing", "nlu_fallback", 0.25, "in_app")
         _chat(db, "gizmo pricing please", "ask_faq", 0.92, "website")
         _chat(db, "how do I invite people", "ask_howto", 0.95, "in_app")
-    page.goto(f"{served}/console/login?next=/console")
+    page.goto(f"{base_url}/console/login?next=/console")
     page.fill("input[name=username]", DEMO_CSM[0])
     page.fill("input[name=password]", DEMO_CSM[1])
     page.click("button[type=submit]")

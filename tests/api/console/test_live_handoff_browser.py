@@ -6,16 +6,13 @@ Rasa is replaced at the gateway's seam (tests/api/fakes.py) by a stand-in that d
 it records the handoff and answers with the handoff confirmation. Everything else is the real gateway, database,
 live stream, console and widget."""
 
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from actions.handoff import transcript
@@ -26,7 +23,7 @@ from keepwell.db import session_factory
 from keepwell.models import Handoff
 from tests.api.console.conftest import CSM_EMAIL, CSM_PASSWORD
 from tests.api.fakes import FakeRasa
-from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.browser import chromium, served
 
 pytestmark = pytest.mark.browser
 
@@ -44,27 +41,14 @@ def base_url(app: FastAPI, rasa: FakeRasa) -> Iterator[str]:
 
     rasa.on_send = hand_over
     rasa.reply = [{"recipient_id": "x", "text": HANDOFF_CONFIRMATION}]
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the gateway did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=30)
+    with served(app) as url:
+        yield url
 
 
 @pytest.fixture
 def browser(base_url: str) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as opened:
+        yield opened
 
 
 def _page(browser: Browser) -> Page:

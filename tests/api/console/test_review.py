@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from api.settings import Settings
-from keepwell import accounts, offers
+from keepwell import accounts, offer_catalogue
 from keepwell import conversations as log
 from keepwell.conversations import review, training
 from keepwell.models import OfferEvent
@@ -54,7 +54,7 @@ def test_opening_a_transcript_is_audited_and_shows_the_review_the_slots_and_the_
 def test_the_offers_shown_in_the_conversation_are_listed_by_title(csm_client: TestClient, db: Session) -> None:
     account = accounts.list_accounts(db)[0]
     conversation_id, _ = _conversation(db, account.id)
-    offer = offers.load_catalogue()[0]
+    offer = offer_catalogue.load_catalogue()[0]
     db.add(OfferEvent(account_id=account.id, offer_id=offer.id, event="shown", conversation_id=conversation_id))
     db.add(
         OfferEvent(account_id=account.id, offer_id="retired-offer", event="clicked", conversation_id=conversation_id)

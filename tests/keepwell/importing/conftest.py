@@ -1,27 +1,10 @@
-"""Fixtures for the import tests: a migrated database on each backend, a session on it, and valid rows to vary."""
+"""Fixtures for the import tests: valid rows to vary (the migrated database and its session come from
+tests/keepwell/conftest.py)."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session
-
-from keepwell.db import session_factory, upgrade
-
-
-@pytest.fixture
-def migrated(database: Engine) -> Engine:
-    """The `database` fixture (SQLite and PostgreSQL) at the migrations' head."""
-    upgrade(database)
-    return database
-
-
-@pytest.fixture
-def db(migrated: Engine) -> Iterator[Session]:
-    with session_factory(migrated)() as session:
-        yield session
-
 
 ROWS: dict[str, dict[str, Any]] = {
     "accounts": {
