@@ -16,6 +16,7 @@ from keepwell import conversations as log
 from keepwell.conversations import filters, inbox, overview, review, saved_views, training
 from keepwell.models import Customer, as_utc
 from keepwell.models.conversations import REVIEW_STATUSES
+from keepwell.models.success import HEALTH_BANDS
 from keepwell.segments import COMPANY_SIZES, LIFECYCLE_STAGES, PLAN_LABELS, PLANS, segment_of
 
 router = APIRouter(prefix="/console", tags=["console"])
@@ -53,7 +54,7 @@ def conversations(
         "intents": [*training.domain_intents(), overview.FALLBACK_INTENT],
         "segments": SEGMENTS,
         "channels": filters.CHANNELS,
-        "bands": ("green", "yellow", "red"),
+        "bands": HEALTH_BANDS,
         "review_statuses": REVIEW_STATUSES,
         "review_labels": review.REVIEW_LABELS,
         "saved_views": mine,
