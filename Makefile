@@ -15,7 +15,10 @@ RASA_ENV := $(ENV_ROOT)/rasa-$(shell cat requirements-rasa.txt constraints-rasa.
 PY := $(APP_ENV)/bin/python
 RASA := $(RASA_ENV)/bin/rasa
 MODEL := models/keepwell.tar.gz
-BOT_DATA := config.yml domain.yml $(shell find bot -name '*.yml' 2>/dev/null)
+# Training examples CSMs added from the console's transcripts (keepwell/conversations/training.py): trained on too.
+CONSOLE_NLU := $(wildcard $(or $(KEEPWELL_DATA_DIR),data)/bot/nlu/console_examples.yml)
+BOT_DATA := config.yml domain.yml $(shell find bot -name '*.yml' 2>/dev/null) $(CONSOLE_NLU)
+N ?= 10000
 # `make` runs the demo: seeded customers, demo secrets. A deployment sets KEEPWELL_DEMO_MODE=false and real secrets.
 export KEEPWELL_DEMO_MODE ?= true
 export HF_HUB_OFFLINE := 1
@@ -25,7 +28,8 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_CACHE_DIRECTORY ?= $(HOME)/.cache/keepwell/rasa-cache
 
-.PHONY: help setup run test test-stories validate train index encoder bench crossval lint clean browser services
+.PHONY: help setup run test test-stories validate train index encoder bench crossval lint clean browser services \
+	seed-conversations
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -62,7 +66,7 @@ FORCE:
 encoder: $(ENCODER) ## fine-tune the embedding model on the bot's intents and export it to ONNX for Rasa
 
 $(MODEL): $(BOT_DATA) $(ENCODER) nlu/featurizer.py nlu/classifier.py nlu/neighbours.py | $(RASA_ENV)/.ready
-	$(RASA) train --data bot --config config.yml --domain domain.yml --out models --fixed-model-name keepwell
+	$(RASA) train --data bot $(CONSOLE_NLU) --config config.yml --domain domain.yml --out models --fixed-model-name keepwell
 
 train: $(MODEL) ## train the Rasa model when its data changed
 
@@ -99,7 +103,7 @@ test: setup lint validate test-stories browser services ## set up everything and
 lint: $(APP_ENV)/.ready ## ruff over the Python 3.11 code
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
 
-bench: setup train $(ENCODER) ## answer quality vs published results, chat latency, API fuzzing, conversation suite, engine import/KPI timings (DATASET=dir: one CSV dataset)
+bench: setup train $(ENCODER) ## answer quality vs published results, chat latency, API fuzzing, conversation suite, engine import/KPI timings, inbox latency (DATASET=dir: one CSV dataset)
 ifdef DATASET
 	$(PY) -m benchmarks nlu --dataset $(DATASET) --rasa-bin $(RASA)
 	$(PY) -m benchmarks retrieval --dataset $(DATASET)
@@ -108,6 +112,9 @@ else
 	$(PY) -m pytest tests/e2e/test_latency.py tests/e2e/test_fuzz.py --rasa-bin $(RASA) --rasa-model $(MODEL) -s -m bench
 	$(PY) -m pytest tests/e2e/test_conversation_suite.py --rasa-bin $(RASA) --rasa-model $(MODEL) -s -m bench
 endif
+
+seed-conversations: $(APP_ENV)/.ready ## add N generated conversations of ten turns to the app database (N=10000), for the console's inbox
+	$(PY) -m keepwell seed-conversations --count $(N)
 
 crossval: setup ## bot/nlu in 5-fold cross-validation and the FallbackClassifier threshold config.yml should ship
 	$(PY) -m benchmarks crossval --rasa-bin $(RASA)

@@ -1,4 +1,4 @@
-"""Command line: `python -m benchmarks nlu|retrieval|kb|oos|crossval|engine|all ...`; see `--help` and README.md.
+"""Command line: `python -m benchmarks nlu|retrieval|kb|oos|crossval|engine|inbox|all ...`; see `--help` and README.md.
 
 Each run writes `benchmarks/results/<dataset>-<kind>.md` (smoke runs: `benchmarks/work/results/`) and prints its table.
 Exit codes: 0 success, 1 a benchmark failed, 2 bad arguments.
@@ -73,6 +73,7 @@ def _all_commands(args: argparse.Namespace) -> list[list[str]]:
     commands += [["retrieval", "--dataset", name, *shared] for name in BUILT_IN_DATASETS]
     commands.append(["kb", *shared])
     commands.append(["engine", *shared])
+    commands.append(["inbox", *shared])
     commands += [["oos", "--dataset", name, *nlu_options, *shared] for name in OOS_DATASETS]
     return commands
 
@@ -136,6 +137,11 @@ def _benchmark(args: argparse.Namespace) -> Callable[[], BenchmarkResult]:
 
         accounts, weeks = (200, 8) if args.smoke else (args.accounts, args.weeks)
         return lambda: run_engine_benchmark(work_dir, accounts, weeks, seed=args.seed)
+    if args.command == "inbox":
+        from .inbox_benchmark import run_inbox_benchmark
+
+        count, repeats, transcripts = (300, 3, 10) if args.smoke else (args.conversations, 15, 60)
+        return lambda: run_inbox_benchmark(work_dir, count, repeats, transcripts, seed=args.seed)
     if args.command == "retrieval":
         from .retrieval import run_faq_benchmark
 
@@ -239,12 +245,19 @@ def _parser() -> argparse.ArgumentParser:
     engine.add_argument("--accounts", type=int, default=10_000, help="accounts in the world (default 10,000)")
     engine.add_argument("--weeks", type=int, default=52, help="weeks of usage per account (default 52)")
     engine.add_argument("--seed", type=int, default=0, help="the generator's seed (default 0)")
+    inbox = commands.add_parser(
+        "inbox",
+        parents=[common],
+        help="the console's inbox (every filter, combined) and transcript on many conversations",
+    )
+    inbox.add_argument("--conversations", type=int, default=10_000, help="conversations to seed (default 10,000)")
+    inbox.add_argument("--seed", type=int, default=0, help="the generator's seed (default 0)")
     commands.add_parser(
         "all",
         parents=[common, rasa],
-        help="every benchmark above on clinc150 and banking77, oos on each oos set, and engine",
+        help="every benchmark above on clinc150 and banking77, oos on each oos set, engine and inbox",
     )
-    for name in ("retrieval", "kb", "engine"):
+    for name in ("retrieval", "kb", "engine", "inbox"):
         commands.choices[name].set_defaults(epochs=None, rasa_bin=None)
     return parser
 

@@ -41,6 +41,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("train_seconds", "Train s", "seconds"),
     Column("latency_p50_ms", "p50 ms", "ms"),
     Column("latency_p95_ms", "p95 ms", "ms"),
+    Column("budget_ms", "Budget ms", "ms"),
     Column("rows", "Rows", "count"),
     Column("wall_seconds", "Wall s", "seconds"),
     Column("cpu_seconds", "CPU s", "seconds"),

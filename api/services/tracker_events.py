@@ -2,7 +2,7 @@
 
 Rasa keeps the dialogue state; the gateway keeps the record. After a turn the gateway reads the turn's events (the
 user event with intent, confidence and entities, then the actions run) and annotates the customer message they
-belong to, which it finds by the `keepwell.message_id` it put in the message metadata.
+belong to (and the slots it set), which it finds by the `keepwell.message_id` it put in the message metadata.
 """
 
 import json
@@ -49,7 +49,7 @@ class TrackerEvents:
         query = (
             select(events.c.id, events.c.type_name, events.c.action_name, events.c.data)
             .where(events.c.sender_id == conversation_id, events.c.id > cursor)
-            .where(events.c.type_name.in_(("user", "action")))
+            .where(events.c.type_name.in_(("user", "action", "slot")))
             .order_by(events.c.id)
         )
         with self._engine.connect() as connection:
@@ -62,6 +62,11 @@ class TrackerEvents:
                 current = _turn(_json(data))
                 if current is not None:
                     turns.append(current)
+            elif type_name == "slot":
+                if current is not None:
+                    event = _json(data)
+                    if isinstance(event.get("name"), str):
+                        current.slots[event["name"]] = event.get("value")
             elif current is not None and action_name and action_name not in _ROUTINE_ACTIONS:
                 current.actions.append(action_name)
         return cursor, turns

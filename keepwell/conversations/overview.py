@@ -1,30 +1,18 @@
-"""What the console shows of the conversation log: the list of conversations, and one conversation's transcript
-with what the assistant understood and did, and the flags CSMs should look at."""
+"""What the console shows of one conversation's transcript: every message with what the assistant understood and
+did, and the flags CSMs should look at (the list of conversations is `inbox`)."""
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Integer, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from keepwell.conversations.records import ROLE_CUSTOMER, MessageView, view_of
+from keepwell.conversations.records import MessageView, view_of
 from keepwell.models import Conversation, ConversationFlag, Message
 
 # Below this NLU confidence a customer message counts as not understood (with Rasa's own fallback intent).
 LOW_CONFIDENCE = 0.6
 FALLBACK_INTENT = "nlu_fallback"
-
-
-@dataclass(frozen=True)
-class ConversationSummary:
-    conversation_id: str
-    customer_id: str | None
-    channel: str
-    started_at: datetime
-    last_at: datetime
-    customer_messages: int
-    not_understood: int  # fallbacks and low-confidence turns
-    open_flags: int
 
 
 @dataclass(frozen=True)
@@ -45,49 +33,6 @@ class Transcript:
     channel: str
     messages: list[MessageView]
     flags: list[Flag]
-
-
-def list_conversations(session: Session, *, limit: int = 50, offset: int = 0) -> list[ConversationSummary]:
-    """Conversations with at least one customer message, the most recently active first."""
-    is_customer = Message.role == ROLE_CUSTOMER
-    not_understood = is_customer & ((Message.intent == FALLBACK_INTENT) | (Message.confidence < LOW_CONFIDENCE))
-    counts = (
-        select(
-            Message.conversation_id.label("conversation_id"),
-            func.sum(func.cast(is_customer, Integer)).label("customer_messages"),
-            func.sum(func.cast(not_understood, Integer)).label("not_understood"),
-        )
-        .group_by(Message.conversation_id)
-        .subquery()
-    )
-    flags = (
-        select(ConversationFlag.conversation_id, func.count().label("open_flags"))
-        .where(ConversationFlag.resolved_at.is_(None))
-        .group_by(ConversationFlag.conversation_id)
-        .subquery()
-    )
-    query = (
-        select(Conversation, counts.c.customer_messages, counts.c.not_understood, flags.c.open_flags)
-        .join(counts, counts.c.conversation_id == Conversation.id)
-        .outerjoin(flags, flags.c.conversation_id == Conversation.id)
-        .where(counts.c.customer_messages > 0)
-        .order_by(Conversation.last_message_at.desc(), Conversation.id)
-        .limit(limit)
-        .offset(offset)
-    )
-    return [
-        ConversationSummary(
-            conversation_id=conversation.id,
-            customer_id=conversation.customer_id,
-            channel=conversation.channel,
-            started_at=conversation.created_at,
-            last_at=conversation.last_message_at,
-            customer_messages=int(customer_messages or 0),
-            not_understood=int(low or 0),
-            open_flags=int(open_flags or 0),
-        )
-        for conversation, customer_messages, low, open_flags in session.execute(query)
-    ]
 
 
 def transcript(session: Session, conversation_id: str) -> Transcript | None:

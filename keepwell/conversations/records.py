@@ -66,6 +66,7 @@ class MessageView:
     confidence: float | None = None
     entities: list[dict[str, Any]] = field(default_factory=list)
     actions: list[str] = field(default_factory=list)
+    slots: dict[str, Any] = field(default_factory=dict)
     author_name: str | None = None  # a person's message: the name the customer sees
     kind: str | None = None  # "csat": the CSAT question the widget shows as a form
 
@@ -95,6 +96,7 @@ class TurnInfo:
     confidence: float | None
     entities: list[dict[str, Any]]
     actions: list[str]
+    slots: dict[str, Any] = field(default_factory=dict)  # the slots the turn set, name -> value
 
 
 def new_conversation_id() -> str:
@@ -195,7 +197,13 @@ def _annotate_one(session: Session, turn: TurnInfo) -> None:
     session.execute(
         update(Message)
         .where(Message.id == turn.message_id, Message.role == ROLE_CUSTOMER)
-        .values(intent=turn.intent, confidence=turn.confidence, entities=turn.entities, actions=turn.actions)
+        .values(
+            intent=turn.intent,
+            confidence=turn.confidence,
+            entities=turn.entities,
+            actions=turn.actions,
+            slots=turn.slots or None,
+        )
     )
 
 
@@ -223,6 +231,7 @@ def view_of(message: Message) -> MessageView:
         confidence=message.confidence,
         entities=list(message.entities or []),
         actions=list(message.actions or []),
+        slots=dict(message.slots or {}),
         author_name=message.author_name,
         kind=message.kind,
     )

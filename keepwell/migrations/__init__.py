@@ -11,6 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, MetaData, inspect
 
 from keepwell.models import Base
+from keepwell.models.search import is_search_table
 
 SCRIPT_LOCATION = Path(__file__).parent
 BASELINE = "0001"
@@ -84,8 +85,8 @@ def current(connection: Connection) -> str | None:
 
 
 def include_name(name: str | None, type_: str, _parents: dict[str, Any]) -> bool:
-    """Autogenerate's filter: leave other software's tables alone."""
-    return not (type_ == "table" and name in FOREIGN_TABLES)
+    """Autogenerate's filter: leave other software's tables alone, and SQLite's full-text index of the messages."""
+    return not (type_ == "table" and (name in FOREIGN_TABLES or is_search_table(name)))
 
 
 def differences(connection: Connection, metadata: MetaData) -> list[Any]:

@@ -8,6 +8,8 @@ from keepwell.models.base import Base, as_utc, utcnow
 from keepwell.models.conversations import Conversation, ConversationFlag, Feedback, Handoff, Message
 from keepwell.models.customers import Contact, Customer, UsageSnapshot
 from keepwell.models.offers import OfferEvent
+from keepwell.models.review import ConversationNote, ConversationTag, SavedView, TrainingExample
+from keepwell.models.search import MESSAGES_FTS
 from keepwell.models.staff import AuditEvent, ConsoleSession, CSMUser
 from keepwell.models.subscriptions import Subscription
 from keepwell.models.success import ChurnSignal, CSMTask, HealthSnapshot, OnboardingStep
@@ -25,16 +27,21 @@ __all__ = [
     "Contact",
     "Conversation",
     "ConversationFlag",
+    "ConversationNote",
+    "ConversationTag",
     "Customer",
     "Feedback",
     "Handoff",
     "HealthSnapshot",
+    "MESSAGES_FTS",
     "Message",
     "OfferEvent",
     "OnboardingStep",
+    "SavedView",
     "Subscription",
     "SupportTicket",
     "SurveyAnswer",
+    "TrainingExample",
     "UsageSnapshot",
     "WebhookDelivery",
     "as_utc",

@@ -10,10 +10,19 @@ from sqlalchemy.orm import Mapped, mapped_column
 from keepwell.models.base import Base, utcnow
 
 
+REVIEW_STATUSES = ("new", "needs_review", "reviewed")
+
+
 class Conversation(Base):
     """A chat conversation and the identity that started it; the id is an unguessable token."""
 
     __tablename__ = "conversations"
+    __table_args__ = (
+        CheckConstraint(f"review_status IN ({', '.join(repr(s) for s in REVIEW_STATUSES)})", name="review_status"),
+        # The inbox: newest first, and by review status.
+        Index("ix_conversations_last_message_at", "last_message_at"),
+        Index("ix_conversations_review_status_last_message_at", "review_status", "last_message_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     customer_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
@@ -24,6 +33,10 @@ class Conversation(Base):
     last_message_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     # Id of the last Rasa tracker-store event already read into this log (what NLU understood, actions run).
     rasa_event_cursor: Mapped[int] = mapped_column(Integer, default=0)
+    # Conversation review in the console: new -> needs_review -> reviewed (any order), who set it last and when.
+    review_status: Mapped[str] = mapped_column(String(16), default="new")
+    reviewed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Message(Base):
@@ -39,6 +52,10 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("conversation_id", "client_message_id"),
         Index("ix_messages_state_next_attempt_at", "state", "next_attempt_at"),
+        # The inbox: a conversation's customer messages (length, lowest confidence) without reading the others.
+        Index("ix_messages_conversation_id_role_confidence", "conversation_id", "role", "confidence"),
+        # The inbox's intent and fallback filters read the conversations from the index alone.
+        Index("ix_messages_intent_conversation_id", "intent", "conversation_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -68,10 +85,12 @@ class Message(Base):
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     # What the assistant understood of a customer message and did about it (from Rasa's tracker).
-    intent: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    intent: Mapped[str | None] = mapped_column(String(100), nullable=True)
     confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
     entities: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     actions: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    # The slots the turn set, name -> value (from the tracker's slot events).
+    slots: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     # What a reply offered: quick-reply buttons and the knowledge-base sources it cited.
     buttons: Mapped[list[dict[str, str]] | None] = mapped_column(JSON, nullable=True)

@@ -78,6 +78,9 @@ class TrackerEvents:
         self._write(sender, "session_started", {}, None, None)
         self.action(sender, "action_listen")
 
+    def slot(self, sender: str, name: str, value: Any) -> None:
+        self._write(sender, "slot", {"name": name, "value": value}, None, None)
+
     def action(self, sender: str, name: str) -> None:
         self._write(sender, "action", {"name": name, "policy": None, "confidence": 1.0}, None, name)
 

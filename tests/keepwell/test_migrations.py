@@ -27,6 +27,7 @@ from keepwell.db import (
     upgrade,
 )
 from keepwell.models import Base, Customer, UsageSnapshot
+from keepwell.models.search import is_search_table
 from keepwell.settings import get_core_settings
 from tests.keepwell import schema_v0_1 as v0_1
 
@@ -132,7 +133,7 @@ def _constraint_names(engine: Engine) -> dict[str, tuple[Any, ...]]:
             sorted(ck["name"] for ck in inspector.get_check_constraints(table)),
         )
         for table in inspector.get_table_names()
-        if table != "alembic_version"
+        if table != "alembic_version" and not is_search_table(table)  # SQLite's full-text index: SQLite only
     }
 
 

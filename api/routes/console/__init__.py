@@ -12,6 +12,8 @@ from api.routes.console import (
     feedback,
     handoffs,
     privacy,
+    review,
+    saved_views,
     success,
     users,
 )
@@ -21,6 +23,8 @@ router = APIRouter()
 for _module in (
     auth,
     conversations,
+    review,
+    saved_views,
     handoffs,
     feedback,
     success,

@@ -20,7 +20,7 @@ ACTION_GROUPS = {
     "user.": "Any account change",
     "api_key.": "Any API key change",
     "handoff.": "Any handoff action",
-    "conversation.": "Any conversation view or export",
+    "conversation.": "Any conversation view, review or export",
 }
 
 

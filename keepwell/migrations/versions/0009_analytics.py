@@ -2,7 +2,7 @@
 a period (a 7-day report on 100,000 messages: 250 ms without, 80 ms with). Existing rows are indexed as they are.
 
 Revision ID: 0009_analytics
-Revises: 0007_live_handoff
+Revises: 0008_conversation_review
 Create Date: 2026-12-01
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 revision: str = "0009_analytics"
 # The head of main when this was written; the lead re-chains the helpers' migrations at merge.
-down_revision: str | None = "0007_live_handoff"
+down_revision: str | None = "0008_conversation_review"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from keepwell import api_keys, audit, handoffs, identity, staff
+from keepwell.conversations import saved_views
 from keepwell.models import Conversation
 from keepwell.staff import StaffView
 from tests.api.conftest import IDENTITY_SECRET
@@ -51,6 +52,7 @@ def targets(db: Session, demo_csm: StaffView) -> tuple[int, int]:
     handoff = handoffs.request_handoff(db, CONVERSATION_ID, None, "asked for a person", [])
     key = api_keys.create(db, "backend", "cli")
     assert key.view.id == 1  # what `_fill` puts for {key_id}
+    assert saved_views.save(db, demo_csm.id, "New ones", "review=new").id == 1  # {view_id}
     db.commit()
     return demo_csm.id, handoff.id
 

@@ -68,7 +68,7 @@ def test_conversation_list_joins_customers_handoffs_flags_and_misunderstandings(
 
     page = csm_client.get("/console").text
     assert _conversation_links(page) == [anonymous.id, signed_in.id]  # most recently active first
-    rows = page.split("<tr>")[2:]
+    rows = page.split("<tr data-conversation=")[1:]
     assert "Anonymous visitor" in rows[0]
     assert rows[0].count('<span class="warn">1</span>') == 2  # one not understood, one open flag
     assert html_lib.escape(customer.name) in rows[1]

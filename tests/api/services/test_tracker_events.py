@@ -33,6 +33,25 @@ def test_each_turn_is_matched_to_its_message_with_intent_confidence_entities_and
     assert reader.turns_since("conv", cursor) == (cursor, []), "the cursor moves past what was read"
 
 
+def test_the_slots_a_turn_set_are_read_with_it(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    rasa = RasaEventsWriter(url)
+    rasa.slot("conv", "handoff_offered", False)  # before any message: belongs to no turn
+    rasa.user("conv", "how do I export", "ask_howto", 0.9, metadata={"keepwell": {"message_id": 21}})
+    rasa.action("conv", "action_answer_from_kb")
+    rasa.slot("conv", "topic_article", "data-export")
+    rasa.slot("conv", "answer_unhelpful", False)
+    rasa.user("conv", "thanks", "thank", 0.99, metadata={"keepwell": {"message_id": 22}})
+    rasa.close()
+
+    _, turns = TrackerEvents(create_engine(url)).turns_since("conv", 0)
+
+    assert [(t.message_id, t.slots) for t in turns] == [
+        (21, {"topic_article": "data-export", "answer_unhelpful": False}),
+        (22, {}),
+    ]
+
+
 def test_no_tracker_table_yet_means_nothing_to_read(tmp_path: Path) -> None:
     reader = TrackerEvents(create_engine(f"sqlite:///{tmp_path / 'empty.db'}"))
     assert reader.turns_since("conv", 5) == (5, [])
