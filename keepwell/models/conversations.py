@@ -19,7 +19,7 @@ class Conversation(Base):
     __tablename__ = "conversations"
     __table_args__ = (
         CheckConstraint(f"review_status IN ({', '.join(repr(s) for s in REVIEW_STATUSES)})", name="review_status"),
-        # The inbox: newest first, and by review status.
+        # The inbox (newest first, and by review status) and retention (by last activity).
         Index("ix_conversations_last_message_at", "last_message_at"),
         Index("ix_conversations_review_status_last_message_at", "review_status", "last_message_at"),
     )
@@ -29,8 +29,7 @@ class Conversation(Base):
     channel: Mapped[str] = mapped_column(String(16), default="website")  # website | in_app | api
     # Indexed for analytics, which counts conversations by the day they started over a period.
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    # Indexed for retention, which deletes conversations by their last activity.
-    last_message_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    last_message_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Id of the last Rasa tracker-store event already read into this log (what NLU understood, actions run).
     rasa_event_cursor: Mapped[int] = mapped_column(Integer, default=0)
     # Conversation review in the console: new -> needs_review -> reviewed (any order), who set it last and when.

@@ -10,6 +10,10 @@ What goes depends on what the id names (the product's decision, README "Privacy"
   they said in tickets and surveys, and the conversations under that id; the account stays;
 - anything else (a visitor id): the conversations under that id.
 
+Saved inbox views whose filter names the customer are deleted (a view of an erased customer shows nothing; its
+query would keep their id or name). Training examples taken from the customer's messages go with the conversations;
+the caller then rewrites the training file made from them (`keepwell.conversations.training.write_nlu_file`).
+
 Rasa's tracker store loses the conversations' events first (a failure after that leaves the app database as it
 was, and running the erasure again finishes it). The audit log keeps its entries but loses the customer: values
 naming them become "[erased]". The erasure's own audit entry names a keyed hash of the id, never the id, so
@@ -23,12 +27,13 @@ import hmac
 import json
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote_plus
 
-from sqlalchemy import Engine, Text, cast, func, or_, select
+from sqlalchemy import Engine, Text, cast, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from keepwell.identity import is_customer_id
-from keepwell.models import AuditEvent, Contact, Conversation, Customer
+from keepwell.models import AuditEvent, Contact, Conversation, Customer, SavedView
 from keepwell.privacy import scope as scopes
 from keepwell.privacy import tracker
 
@@ -115,6 +120,8 @@ def erase_customer(session: Session, tracker_engine: Engine, customer_id: str, k
         ),
     )
     rows = scopes.delete_rows(session, found)
+    if views := drop_saved_views(session, needles | identities):
+        rows["saved_views"] = views
     scrubbed = scrub_audit(session, needles, subject_ref(customer_id, key))
     return ErasureReport(
         subject=subject_ref(customer_id, key),
@@ -124,6 +131,21 @@ def erase_customer(session: Session, tracker_engine: Engine, customer_id: str, k
         tracker_events=tracker_events,
         audit_entries_scrubbed=scrubbed,
     )
+
+
+def drop_saved_views(session: Session, needles: set[str]) -> int:
+    """Delete the saved inbox views whose query names one of `needles` (as typed or URL-encoded); returns how many."""
+    spellings = {
+        spelling
+        for needle in needles
+        if len(needle) >= _MIN_NEEDLE
+        for spelling in (needle.lower(), quote_plus(needle).lower())
+    }
+    if not spellings:
+        return 0
+    query = func.lower(SavedView.query)
+    matching = or_(*(query.contains(spelling, autoescape=True) for spelling in spellings))
+    return session.execute(delete(SavedView).where(matching)).rowcount or 0
 
 
 def scrub_audit(session: Session, needles: set[str], reference: str) -> int:

@@ -2,6 +2,7 @@
 typing their id), and the retention setting. Each export and erasure is audited; as in Chatwoot, where exports are
 an administrator's, a CSM is refused (403)."""
 
+import logging
 from datetime import date
 from typing import Annotated, Literal
 
@@ -12,10 +13,13 @@ from sqlalchemy.orm import Session
 from api.deps import AdminForm, AdminStaff, SessionDep, SettingsDep, client_address
 from api.routes.console._pages import NO_STORE, flash, redirect, render
 from keepwell import audit
+from keepwell.conversations import training
 from keepwell.identity import is_customer_id
 from keepwell.models import utcnow
 from keepwell.privacy import export, retention
 from keepwell.privacy.erasure import ErasureError, erase_customer
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/console/privacy", tags=["console"])
 
@@ -84,13 +88,24 @@ def erase(
         session, admin, "customer.erase", "customer", report.subject, report.as_detail(), ip=client_address(request)
     )
     session.commit()
+    unwritten = ""
+    if report.rows.get("training_examples"):  # the file `make train` reads holds their words too
+        try:
+            training.write_nlu_file(session, settings.data_dir)
+        except OSError:
+            logger.exception("the training examples file could not be rewritten after an erasure")
+            unwritten = (
+                " The training examples file could not be rewritten: check the data folder, then add or remove an "
+                "example to write it again."
+            )
     # The note names the audit reference, never the id: flashes are kept in the server-side session store.
     if report.found_anything:
         rows = sum(report.rows.values())
         flash(
             request,
             f"Erased: {report.conversations} conversations, {rows} rows in all, {report.tracker_events} tracker "
-            f"events, {report.audit_entries_scrubbed} audit entries scrubbed. The audit log names it {report.subject}.",
+            f"events, {report.audit_entries_scrubbed} audit entries scrubbed. The audit log names it "
+            f"{report.subject}.{unwritten}",
         )
     else:
         flash(request, f"Nothing was stored under that id (already erased?). Recorded as {report.subject}.")

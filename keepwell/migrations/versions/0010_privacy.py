@@ -1,7 +1,7 @@
 """Privacy: indexes that keep erasure and retention fast on a large log. Deleting a message makes the database look
 for replies to it and flags on it (foreign keys); without an index on those columns every deleted message scanned
-the whole table (an erasure of 100 conversations took 25 s over 100,000 messages on SQLite). Retention finds
-conversations by their last activity, and detaches offer events from deleted conversations.
+the whole table (an erasure of 100 conversations took 25 s over 100,000 messages on SQLite). Erasure and retention
+detach offer events from deleted conversations (retention's index on last activity comes with 0008).
 
 Revision ID: 0010_privacy
 Revises: 0009_analytics
@@ -20,7 +20,6 @@ depends_on: str | Sequence[str] | None = None
 INDEXES = (
     ("ix_messages_reply_to_id", "messages", "reply_to_id"),
     ("ix_conversation_flags_message_id", "conversation_flags", "message_id"),
-    ("ix_conversations_last_message_at", "conversations", "last_message_at"),
     ("ix_offer_events_conversation_id", "offer_events", "conversation_id"),
 )
 

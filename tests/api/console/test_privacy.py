@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from keepwell import audit
+from keepwell.conversations import training
 from keepwell.models import AuditEvent, Conversation, Customer, Message
 from keepwell.privacy.erasure import subject_ref
 from tests.api.conftest import TrackerEvents
@@ -162,3 +163,27 @@ def test_the_page_shows_retention(admin_client: TestClient, app: FastAPI) -> Non
     page = admin_client.get(PAGE).text
     assert "deleted 30 days after their last message" in page and 'data-testid="retention-due">0<' in page
     assert 'href="/console/privacy" aria-current="page"' in page
+
+
+def test_an_erasure_rewrites_the_training_file_without_the_customers_words(
+    app: FastAPI, admin_client: TestClient, db: Session
+) -> None:
+    said = {"conv-web": "my ledger export keeps failing", "conv-visitor": "where do I find invoices"}
+    for conversation_id, customer_id in (("conv-web", WHO), ("conv-visitor", None)):
+        db.add(Conversation(id=conversation_id, customer_id=customer_id, channel="website"))
+        db.flush()
+        message = Message(
+            conversation_id=conversation_id, role="customer", text=said[conversation_id], state="answered"
+        )
+        db.add(message)
+        db.flush()
+        training.add(db, message.id, "ask_price", "csm@demo.test", intents=("ask_price",))
+    db.commit()
+    data_dir = app.state.settings.data_dir
+    assert said["conv-web"] in training.write_nlu_file(db, data_dir).read_text(encoding="utf-8")
+
+    done = post_form(admin_client, PAGE, f"{PAGE}/erase", {"customer_id": WHO, "confirm": WHO})
+
+    assert done.status_code == 303
+    written = (data_dir / training.NLU_FILE).read_text(encoding="utf-8")
+    assert said["conv-web"] not in written and said["conv-visitor"] in written

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
+from urllib.parse import quote_plus
 
 import pytest
 from sqlalchemy import JSON, Engine, String, create_engine, func, select, text
@@ -21,7 +22,10 @@ from keepwell.models import (
     Contact,
     Conversation,
     ConversationFlag,
+    ConversationNote,
+    ConversationTag,
     CSMTask,
+    CSMUser,
     Customer,
     Feedback,
     Handoff,
@@ -29,9 +33,11 @@ from keepwell.models import (
     Message,
     OfferEvent,
     OnboardingStep,
+    SavedView,
     Subscription,
     SupportTicket,
     SurveyAnswer,
+    TrainingExample,
     UsageSnapshot,
     WebhookDelivery,
 )
@@ -97,6 +103,11 @@ def _conversation(
         )
     )  # fmt: skip
     session.add(Feedback(conversation_id=conversation_id, customer_id=customer_id, text=said))
+    session.add(ConversationTag(conversation_id=conversation_id, tag=f"acct-{customer_id}"[:40], created_by="csm"))
+    session.add(ConversationNote(conversation_id=conversation_id, author_name="Dana", text=f"Follow up: {said}"))
+    session.add(
+        TrainingExample(text=said, intent="kb", conversation_id=conversation_id, message_id=asked.id, created_by="csm")
+    )
     session.flush()
     tracker.session_start(conversation_id)
     metadata = {"keepwell": {"message_id": asked.id, "customer_id": customer_id}}
@@ -119,6 +130,14 @@ def _seed_account(session: Session, tracker: TrackerEvents, account_id: str, nam
                                band="red", drivers=[{"text": f"{name} logs in less"}]))  # fmt: skip
     session.add(ChurnSignal(account_id=account_id, kind="cancellation_request", evidence={"said": said[1]}))
     session.add(CSMTask(account_id=account_id, title=f"Call {name}"))
+    # A CSM's saved inbox view filtered on the account (its query names it).
+    csm = session.scalar(select(CSMUser.id).where(CSMUser.username == "csm@demo.test"))
+    if csm is None:
+        csm_user = CSMUser(username="csm@demo.test", password_hash="x")
+        session.add(csm_user)
+        session.flush()
+        csm = csm_user.id
+    session.add(SavedView(owner_id=csm, name=f"{name} only", query=f"customer={quote_plus(account_id)}&tag=renewal"))
     session.add(SupportTicket(external_id=f"t-{account_id}", account_id=account_id, contact_id=contact.id,
                               subject=said[0], opened_at=datetime(2026, 1, 2, tzinfo=UTC)))  # fmt: skip
     session.add(SurveyAnswer(external_id=f"s-{account_id}", account_id=account_id, contact_id=contact.id, kind="nps",
@@ -154,6 +173,13 @@ def _mentions(session: Session, tracker_engine: Engine, needles: set[str]) -> di
     return {table: hits for table, hits in found.items() if hits}
 
 
+def _full_text_hits(session: Session, word: str) -> int | None:
+    """Messages SQLite's full-text index finds for `word`; None on PostgreSQL, which has no such index."""
+    if session.get_bind().dialect.name != "sqlite":
+        return None
+    return session.scalar(text("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH :word"), {"word": word})
+
+
 def test_an_erased_account_is_in_no_store_and_another_stays(app_db: Session, tracker: TrackerEvents) -> None:
     _seed_account(app_db, tracker, WHO, NAME, SAID)
     # A person of the account, who chatted under their own email (a host that identifies people).
@@ -170,10 +196,14 @@ def test_an_erased_account_is_in_no_store_and_another_stays(app_db: Session, tra
     assert not unseeded, f"seed these tables in this test and make the erasure cover them: {sorted(unseeded)}"
     assert "tracker.events" in before
 
+    words_said = _full_text_hits(app_db, "ledger")
     report = erase_customer(app_db, tracker_engine, WHO, KEY)
     app_db.commit()
 
     assert _mentions(app_db, tracker_engine, needles) == {}
+    # SQLite's full-text index of the messages (not a model table) forgets their words too.
+    assert words_said != 0 and _full_text_hits(app_db, "ledger") in (0, None)
+    assert report.rows["saved_views"] == 1 and app_db.scalar(select(func.count()).select_from(SavedView)) == 1
     assert report.kind == "account" and report.conversations == 3
     assert report.rows["customers"] == 1 and report.rows["messages"] == 6 and report.rows["contacts"] == 2
     assert report.tracker_events == 3 * 5 and report.audit_entries_scrubbed == 2
