@@ -1,5 +1,6 @@
 """The knowledge-base facade: build (or reuse) the index over the help-centre articles, and search it."""
 
+import hashlib
 import logging
 import threading
 import time
@@ -30,6 +31,7 @@ from .lexical import LexicalIndex
 from .ranking import Layout, Weights
 from .spelling import Speller
 from .store import (
+    MANIFEST_FILE,
     CorruptIndexError,
     IndexMismatchError,
     IndexNotFoundError,
@@ -45,6 +47,10 @@ logger = logging.getLogger(__name__)
 # Queries are truncated before encoding: the model reads at most a few hundred tokens anyway, and tokenising a
 # pasted megabyte would stall a worker.
 MAX_QUERY_CHARS = 1000
+# Passages are encoded in batches this size, so a caller can show progress between them.
+_ENCODE_BATCH = 64
+
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,10 @@ class BuildReport:
     chunks: int
     seconds: float
     reason: str = ""
+    # Rows (chunks, sentences, questions) encoded by the model, and rows whose vectors came from the previous index.
+    encoded: int = 0
+    reused: int = 0
+    generation: int = 0
 
 
 @dataclass(frozen=True)
@@ -127,6 +137,7 @@ class KnowledgeBase:
         weights: Weights | None = None,
         spelling: bool = True,
         questions: bool = True,
+        reload_interval_s: float = 2.0,
     ) -> None:
         if top_k < 1:
             raise ValueError("top_k must be at least 1")
@@ -146,25 +157,35 @@ class KnowledgeBase:
         self._index_factory = index_factory
         self._loaded: _Searchable | None = None
         self._build_lock = threading.Lock()
+        # Another process (the console's reindex) may write a newer index: its manifest's mtime is checked at most
+        # this often, and a changed manifest is loaded (`_reload_if_newer`).
+        self.reload_interval_s = reload_interval_s
+        self._checked_at = 0.0
+        self._manifest_mtime: int | None = None
 
     @property
     def ready(self) -> bool:
         """True once an index is loaded and searches are answered without building."""
         return self._loaded is not None
 
-    def build(self, force: bool = False, progress: bool = False) -> BuildReport:
+    def build(self, force: bool = False, progress: bool = False, on_progress: Progress | None = None) -> BuildReport:
         """Load the stored index if it matches the content and model, otherwise (or with `force`) rebuild it.
 
+        A rebuild is incremental: rows whose passage text is unchanged keep their vectors from the stored index (same
+        model), so editing one article encodes only its rows; `force` encodes everything. The new index is saved
+        atomically with the next generation number.
+
         Args:
-            force: rebuild even if the stored index is up to date.
+            force: rebuild, encoding every row, even if the stored index is up to date.
             progress: show a progress bar while encoding passages.
+            on_progress: called with (rows encoded so far, rows to encode) as encoding proceeds.
 
         Raises:
             FileNotFoundError: the content directory is missing.
             ArticleError: an article is malformed, or there are none.
         """
         with self._build_lock:
-            return self._build(force, progress)
+            return self._build(force, progress, on_progress)
 
     def ensure_ready(self) -> None:
         """Build or load the index unless one is loaded already; safe to call from several threads."""
@@ -172,6 +193,34 @@ class KnowledgeBase:
             with self._build_lock:
                 if self._loaded is None:
                     self._build(force=False, progress=False)
+        else:
+            self._reload_if_newer()
+
+    def _reload_if_newer(self) -> None:
+        """Swap in the index on disk when its manifest changed since ours was loaded (checked every few seconds)."""
+        now = time.monotonic()
+        if now - self._checked_at < self.reload_interval_s:
+            return
+        self._checked_at = now
+        try:
+            mtime = (self.index_dir / MANIFEST_FILE).stat().st_mtime_ns
+        except OSError:
+            return
+        loaded = self._loaded
+        if mtime == self._manifest_mtime or loaded is None:
+            return
+        if not self._build_lock.acquire(blocking=False):
+            return  # this process is building: it swaps its own index in
+        try:
+            stored = load_index(self.index_dir, self.embedder.name, self.embedder.dimension)
+            if stored.manifest != loaded.stored.manifest:
+                logger.info("Loading knowledge-base index generation %s", stored.manifest.generation)
+                self._loaded = self._searchable(stored)
+            self._manifest_mtime = mtime
+        except (CorruptIndexError, IndexMismatchError, IndexNotFoundError) as error:
+            logger.warning("Keeping the loaded knowledge-base index: %s", error)
+        finally:
+            self._build_lock.release()
 
     def encode_query(self, query: str) -> np.ndarray:
         """The query's vector, shape (1, dimension), to pass to several `search` calls for the same words.
@@ -228,7 +277,7 @@ class KnowledgeBase:
     def _corrected(self, loaded: _Searchable, query: str) -> str:
         return loaded.speller.correct(query) if self.spelling else query
 
-    def _build(self, force: bool, progress: bool) -> BuildReport:
+    def _build(self, force: bool, progress: bool, on_progress: Progress | None = None) -> BuildReport:
         """`build` without the lock; the caller holds it."""
         started = time.perf_counter()
         articles = self._articles()
@@ -244,20 +293,47 @@ class KnowledgeBase:
             else:
                 # Another process may have rebuilt it between reading the manifest and loading.
                 if stored.manifest.content_hash == digest:
-                    self._loaded = self._searchable(stored)
+                    self._swap_in(stored)
                     seconds = time.perf_counter() - started
                     chunks = sum(not row.sentence for row in stored.chunks)
-                    return BuildReport(False, stored.manifest.article_count, chunks, seconds)
+                    manifest = stored.manifest
+                    return BuildReport(False, manifest.article_count, chunks, seconds, generation=manifest.generation)
                 reason = "content changed"
         logger.info("Building the knowledge-base index in %s: %s", self.index_dir, reason)
         chunked = [(article, chunk_article(article)) for article in articles]
         chunks = [chunk for _, article_chunks in chunked for chunk in article_chunks]
         questions = [row for article, article_chunks in chunked for row in question_rows(article, article_chunks)]
         rows = [*chunks, *(row for chunk in chunks for row in sentence_rows(chunk)), *questions]
-        stored = self._encode(rows, len(articles), digest, progress)
+        previous, generation = self._previous_vectors()
+        stored, encoded = self._encode(
+            rows, len(articles), digest, progress, {} if force else previous, generation + 1, on_progress
+        )
         save_index(self.index_dir, stored.manifest, stored.chunks, stored.index)
+        self._swap_in(stored)
+        seconds = time.perf_counter() - started
+        reused = len(rows) - encoded
+        return BuildReport(True, len(articles), len(chunks), seconds, reason, encoded, reused, generation + 1)
+
+    def _swap_in(self, stored: StoredIndex) -> None:
         self._loaded = self._searchable(stored)
-        return BuildReport(True, len(articles), len(chunks), time.perf_counter() - started, reason)
+        try:
+            self._manifest_mtime = (self.index_dir / MANIFEST_FILE).stat().st_mtime_ns
+        except OSError:
+            self._manifest_mtime = None
+        self._checked_at = time.monotonic()
+
+    def _previous_vectors(self) -> tuple[dict[str, np.ndarray], int]:
+        """The stored index's vectors by `_row_key`, and its generation; nothing if it is missing or unusable."""
+        try:
+            stored = load_index(self.index_dir, self.embedder.name, self.embedder.dimension)
+            vectors = stored.index.vectors()
+        except (CorruptIndexError, IndexMismatchError, IndexNotFoundError):
+            try:
+                return {}, read_manifest(self.index_dir).generation
+            except (CorruptIndexError, IndexNotFoundError):
+                return {}, 0
+        keys = [self._row_key(row) for row in stored.chunks]
+        return dict(zip(keys, vectors, strict=True)), stored.manifest.generation
 
     def stats(self) -> dict[str, Any]:
         """What is loaded (or, before loading, what is on disk), without loading the model."""
@@ -283,6 +359,7 @@ class KnowledgeBase:
                 content_hash=manifest.content_hash,
                 built_at=manifest.built_at,
                 index_kind=manifest.index_kind,
+                generation=manifest.generation,
                 model_matches=manifest.model == self.embedder.name,
             )
             try:
@@ -344,11 +421,42 @@ class KnowledgeBase:
             return "content changed"
         return ""
 
-    def _encode(self, chunks: list[Chunk], article_count: int, digest: str, progress: bool) -> StoredIndex:
-        vectors = self.embedder.encode_passages([passage_text(chunk) for chunk in chunks], progress=progress)
+    def _row_key(self, row: Chunk) -> str:
+        """What a row's vector depends on: the model and the embedded passage text."""
+        return hashlib.sha256(f"{self.embedder.name}\0{passage_text(row)}".encode()).hexdigest()
+
+    def _encode(
+        self,
+        chunks: list[Chunk],
+        article_count: int,
+        digest: str,
+        progress: bool,
+        previous: dict[str, np.ndarray],
+        generation: int,
+        on_progress: Progress | None,
+    ) -> tuple[StoredIndex, int]:
+        """The index over `chunks`, encoding only rows whose vectors `previous` lacks; also how many were encoded."""
         dimension = self.embedder.dimension
-        if vectors.shape != (len(chunks), dimension):
-            raise RuntimeError(f"embedder returned shape {vectors.shape}, expected {(len(chunks), dimension)}")
+        vectors = np.zeros((len(chunks), dimension), dtype=np.float32)
+        keys = [self._row_key(chunk) for chunk in chunks]
+        missing = []
+        for n, key in enumerate(keys):
+            if key in previous and previous[key].shape == (dimension,):
+                vectors[n] = previous[key]
+            else:
+                missing.append(n)
+        if on_progress:
+            on_progress(0, len(missing))
+        # One call when nobody watches (the model batches internally and shows its own bar); batches otherwise.
+        step = _ENCODE_BATCH if on_progress else max(1, len(missing))
+        for start in range(0, len(missing), step):
+            batch = missing[start : start + step]
+            encoded = self.embedder.encode_passages([passage_text(chunks[n]) for n in batch], progress=progress)
+            if encoded.shape != (len(batch), dimension):
+                raise RuntimeError(f"embedder returned shape {encoded.shape}, expected {(len(batch), dimension)}")
+            vectors[batch] = encoded
+            if on_progress:
+                on_progress(start + len(batch), len(missing))
         index = self._index_factory(dimension)
         index.add(vectors)
         manifest = Manifest(
@@ -359,8 +467,9 @@ class KnowledgeBase:
             article_count=article_count,
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             index_kind=index.kind,
+            generation=generation,
         )
-        return StoredIndex(manifest, chunks, index)
+        return StoredIndex(manifest, chunks, index), len(missing)
 
 
 def _normalised(query: str) -> str:

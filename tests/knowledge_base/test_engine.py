@@ -452,7 +452,9 @@ def test_questions_are_rows_of_the_index_and_changing_them_rebuilds(make_kb, wri
 
     assert built.rebuilt and rebuilt.rebuilt and rebuilt.reason == "content changed"
     assert built.chunks == rebuilt.chunks  # questions are rows, not chunks
-    assert fake_embedder.passages_encoded - encoded == encoded - 1  # the same rows but one question fewer
+    # The same rows but one question fewer: every remaining row keeps its vector, nothing is encoded again.
+    assert fake_embedder.passages_encoded == encoded
+    assert (rebuilt.encoded, rebuilt.reused) == (0, encoded - 1)
 
 
 def test_without_questions_the_index_is_the_one_before_them(make_kb, write_article, fake_embedder) -> None:
