@@ -74,6 +74,11 @@ class HelpCentre:
         self._checked_at = time.monotonic()
         self._loaded: dict[str, Article] = {a.id: a for a in load_articles(content_dir, base_url=base_url)}
 
+    def refresh(self) -> None:
+        """Check the files now (after a console edit, so the editor's next look at the help page shows it)."""
+        self._checked_at = float("-inf")
+        _ = self._articles
+
     @property
     def _articles(self) -> dict[str, Article]:
         now = time.monotonic()

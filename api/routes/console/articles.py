@@ -28,6 +28,11 @@ Name = Annotated[str, Form(max_length=200)]
 MAX_QUESTION = 500
 
 
+def _changed(request: Request) -> None:
+    """An article file changed: the help centre in this process shows it at once (others within seconds)."""
+    request.app.state.help_centre.refresh()
+
+
 def _store(request: Request) -> ArticleStore:
     store: ArticleStore = request.app.state.article_store
     return store
@@ -90,6 +95,7 @@ def create_article(
         info = _store(request).create(draft)
     except AuthoringError as error:
         return _form(request, draft, creating=True, error=error)
+    _changed(request)
     audit.record(session, staff, "article.create", "article", info.id, {"title": info.title}, ip=ip)
     session.commit()
     flash(request, f"Created “{info.title}”. Reindex to let the bot use it.")
@@ -149,6 +155,7 @@ def update_article(
         info = store.update(draft, version)
     except AuthoringError as error:
         return _form(request, draft, creating=False, version=version, retired=found.info.retired, error=error)
+    _changed(request)
     audit.record(session, staff, "article.update", "article", info.id, {"title": info.title}, ip=ip)
     session.commit()
     flash(request, f"Saved “{info.title}”. Reindex to let the bot use the change.")
@@ -182,6 +189,7 @@ def _set_retired(
     info = _store(request).set_retired(category, slug, retired)
     if info is None:
         return not_found(request, "article")
+    _changed(request)
     action = "article.retire" if retired else "article.restore"
     audit.record(session, staff, action, "article", info.id, {"title": info.title}, ip=ip)
     session.commit()
