@@ -1,7 +1,6 @@
 """Console knowledge base: CSMs list, create, edit, retire and restore articles, preview Markdown, reindex and try a
 question, on a temporary copy of a few articles; every change is audited and bad input is a 4xx."""
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,33 +10,9 @@ from fastapi.testclient import TestClient
 
 from api.settings import Settings
 from keepwell import identity
-from knowledge_base.engine import KnowledgeBase
-from knowledge_base.index import ExactIndex
-from knowledge_base.reindexer import Reindexer
 from tests.api.conftest import IDENTITY_SECRET
+from tests.api.console._articles import copy_articles, fake_reindexer
 from tests.api.console.conftest import csrf_in, post_form
-from tests.knowledge_base.conftest import FakeEmbedder
-
-REPO_CONTENT = Path(__file__).resolve().parents[3] / "knowledge_base" / "content"
-COPIED = ("billing/cancel-subscription.md", "billing/invoices-and-receipts.md", "getting-started/invite-teammates.md")
-
-
-def copy_articles(target: Path) -> Path:
-    """A few of the shipped articles in `target` (never the repository's folder)."""
-    for name in COPIED:
-        (target / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(REPO_CONTENT / name, target / name)
-    return target
-
-
-def fake_reindexer(settings: Settings) -> Reindexer:
-    """The gateway's reindexer with the deterministic fake embedder and the exact index."""
-    return Reindexer(
-        lambda: KnowledgeBase(
-            FakeEmbedder(), settings.resolved_kb_index_dir, settings.kb_content_dir, index_factory=ExactIndex,
-            min_score=settings.kb_min_score, reload_interval_s=0,
-        )
-    )  # fmt: skip
 
 
 @pytest.fixture
