@@ -38,7 +38,7 @@ class AuthoringError(ValueError):
 
 @dataclass(frozen=True)
 class ArticleInfo:
-    """One article as the console lists it; `version` is the file's mtime in ns, for spotting concurrent edits."""
+    """One article as the console lists it; `version` (inode and mtime) spots concurrent edits."""
 
     category: str
     slug: str
@@ -239,9 +239,11 @@ def _info(path: Path, meta: dict[str, Any]) -> ArticleInfo:
         summary=" ".join(summary.split()) if isinstance(summary, str) else "",
         updated=datetime.fromtimestamp(stat.st_mtime, UTC),
         retired=meta.get("retired") is True,
-        version=str(stat.st_mtime_ns),
+        version=_version(path, stat),
     )
 
 
-def _version(path: Path) -> str:
-    return str(path.stat().st_mtime_ns)
+def _version(path: Path, stat: os.stat_result | None = None) -> str:
+    # Every save is a new file (os.replace), so the inode changes even when the clock is too coarse to.
+    stat = stat or path.stat()
+    return f"{stat.st_ino}-{stat.st_mtime_ns}"

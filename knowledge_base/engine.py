@@ -157,11 +157,11 @@ class KnowledgeBase:
         self._index_factory = index_factory
         self._loaded: _Searchable | None = None
         self._build_lock = threading.Lock()
-        # Another process (the console's reindex) may write a newer index: its manifest's mtime is checked at most
+        # Another process (the console's reindex) may write a newer index: its manifest file is checked at most
         # this often, and a changed manifest is loaded (`_reload_if_newer`).
         self.reload_interval_s = reload_interval_s
         self._checked_at = 0.0
-        self._manifest_mtime: int | None = None
+        self._manifest_stamp: tuple[int, int, int] | None = None
 
     @property
     def ready(self) -> bool:
@@ -202,12 +202,9 @@ class KnowledgeBase:
         if now - self._checked_at < self.reload_interval_s:
             return
         self._checked_at = now
-        try:
-            mtime = (self.index_dir / MANIFEST_FILE).stat().st_mtime_ns
-        except OSError:
-            return
+        stamp = self._stamp()
         loaded = self._loaded
-        if mtime == self._manifest_mtime or loaded is None:
+        if stamp is None or stamp == self._manifest_stamp or loaded is None:
             return
         if not self._build_lock.acquire(blocking=False):
             return  # this process is building: it swaps its own index in
@@ -216,7 +213,7 @@ class KnowledgeBase:
             if stored.manifest != loaded.stored.manifest:
                 logger.info("Loading knowledge-base index generation %s", stored.manifest.generation)
                 self._loaded = self._searchable(stored)
-            self._manifest_mtime = mtime
+            self._manifest_stamp = stamp
         except (CorruptIndexError, IndexMismatchError, IndexNotFoundError) as error:
             logger.warning("Keeping the loaded knowledge-base index: %s", error)
         finally:
@@ -316,11 +313,16 @@ class KnowledgeBase:
 
     def _swap_in(self, stored: StoredIndex) -> None:
         self._loaded = self._searchable(stored)
-        try:
-            self._manifest_mtime = (self.index_dir / MANIFEST_FILE).stat().st_mtime_ns
-        except OSError:
-            self._manifest_mtime = None
+        self._manifest_stamp = self._stamp()
         self._checked_at = time.monotonic()
+
+    def _stamp(self) -> tuple[int, int, int] | None:
+        """The manifest file's inode, mtime and size: every save writes a new file, so a new inode at least."""
+        try:
+            stat = (self.index_dir / MANIFEST_FILE).stat()
+        except OSError:
+            return None
+        return stat.st_ino, stat.st_mtime_ns, stat.st_size
 
     def _previous_vectors(self) -> tuple[dict[str, np.ndarray], int]:
         """The stored index's vectors by `_row_key`, and its generation; nothing if it is missing or unusable."""

@@ -61,8 +61,8 @@ class HelpCentre:
     """Articles from the content directory, looked up by category and slug.
 
     Articles edited or retired in the console show here without a restart: at most every `recheck_s` seconds the
-    files' modification times are compared with those loaded, and the articles are read again when they differ (if
-    the new set fails to load, the old one keeps being served).
+    files' inodes, modification times and sizes are compared with those loaded, and the articles are read again when
+    they differ (if the new set fails to load, the old one keeps being served).
     """
 
     def __init__(self, content_dir: Path, base_url: str, recheck_s: float = 2.0) -> None:
@@ -95,8 +95,10 @@ class HelpCentre:
                 self._lock.release()
         return self._loaded
 
-    def _files(self) -> tuple[tuple[str, int], ...]:
-        return tuple((str(p), p.stat().st_mtime_ns) for p in sorted(self._content_dir.glob("*/*.md")))
+    def _files(self) -> tuple[tuple[str, int, int, int], ...]:
+        # The inode changes with every console save (written to a new file, then renamed over the old one).
+        stats = [(str(p), p.stat()) for p in sorted(self._content_dir.glob("*/*.md"))]
+        return tuple((name, s.st_ino, s.st_mtime_ns, s.st_size) for name, s in stats)
 
     def get(self, category: str, slug: str) -> ArticlePage | None:
         article = self._articles.get(f"{category}/{slug}")
