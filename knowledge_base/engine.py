@@ -1,6 +1,5 @@
 """The knowledge-base facade: build (or reuse) the index over the help-centre articles, and search it."""
 
-import hashlib
 import logging
 import threading
 import time
@@ -26,6 +25,7 @@ from .documents import (
     sentence_rows,
 )
 from .embedder import Embedder, KnowsWords
+from .encoding import Progress, encode_rows, previous_vectors
 from .index import FaissIndex, VectorIndex
 from .lexical import LexicalIndex
 from .ranking import Layout, Weights
@@ -47,10 +47,6 @@ logger = logging.getLogger(__name__)
 # Queries are truncated before encoding: the model reads at most a few hundred tokens anyway, and tokenising a
 # pasted megabyte would stall a worker.
 MAX_QUERY_CHARS = 1000
-# Passages are encoded in batches this size, so a caller can show progress between them.
-_ENCODE_BATCH = 64
-
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -301,7 +297,7 @@ class KnowledgeBase:
         chunks = [chunk for _, article_chunks in chunked for chunk in article_chunks]
         questions = [row for article, article_chunks in chunked for row in question_rows(article, article_chunks)]
         rows = [*chunks, *(row for chunk in chunks for row in sentence_rows(chunk)), *questions]
-        previous, generation = self._previous_vectors()
+        previous, generation = previous_vectors(self.index_dir, self.embedder)
         stored, encoded = self._encode(
             rows, len(articles), digest, progress, {} if force else previous, generation + 1, on_progress
         )
@@ -323,19 +319,6 @@ class KnowledgeBase:
         except OSError:
             return None
         return stat.st_ino, stat.st_mtime_ns, stat.st_size
-
-    def _previous_vectors(self) -> tuple[dict[str, np.ndarray], int]:
-        """The stored index's vectors by `_row_key`, and its generation; nothing if it is missing or unusable."""
-        try:
-            stored = load_index(self.index_dir, self.embedder.name, self.embedder.dimension)
-            vectors = stored.index.vectors()
-        except (CorruptIndexError, IndexMismatchError, IndexNotFoundError):
-            try:
-                return {}, read_manifest(self.index_dir).generation
-            except (CorruptIndexError, IndexNotFoundError):
-                return {}, 0
-        keys = [self._row_key(row) for row in stored.chunks]
-        return dict(zip(keys, vectors, strict=True)), stored.manifest.generation
 
     def stats(self) -> dict[str, Any]:
         """What is loaded (or, before loading, what is on disk), without loading the model."""
@@ -423,10 +406,6 @@ class KnowledgeBase:
             return "content changed"
         return ""
 
-    def _row_key(self, row: Chunk) -> str:
-        """What a row's vector depends on: the model and the embedded passage text."""
-        return hashlib.sha256(f"{self.embedder.name}\0{passage_text(row)}".encode()).hexdigest()
-
     def _encode(
         self,
         chunks: list[Chunk],
@@ -438,27 +417,8 @@ class KnowledgeBase:
         on_progress: Progress | None,
     ) -> tuple[StoredIndex, int]:
         """The index over `chunks`, encoding only rows whose vectors `previous` lacks; also how many were encoded."""
+        vectors, encoded = encode_rows(self.embedder, chunks, previous, progress, on_progress)
         dimension = self.embedder.dimension
-        vectors = np.zeros((len(chunks), dimension), dtype=np.float32)
-        keys = [self._row_key(chunk) for chunk in chunks]
-        missing = []
-        for n, key in enumerate(keys):
-            if key in previous and previous[key].shape == (dimension,):
-                vectors[n] = previous[key]
-            else:
-                missing.append(n)
-        if on_progress:
-            on_progress(0, len(missing))
-        # One call when nobody watches (the model batches internally and shows its own bar); batches otherwise.
-        step = _ENCODE_BATCH if on_progress else max(1, len(missing))
-        for start in range(0, len(missing), step):
-            batch = missing[start : start + step]
-            encoded = self.embedder.encode_passages([passage_text(chunks[n]) for n in batch], progress=progress)
-            if encoded.shape != (len(batch), dimension):
-                raise RuntimeError(f"embedder returned shape {encoded.shape}, expected {(len(batch), dimension)}")
-            vectors[batch] = encoded
-            if on_progress:
-                on_progress(start + len(batch), len(missing))
         index = self._index_factory(dimension)
         index.add(vectors)
         manifest = Manifest(
@@ -471,7 +431,7 @@ class KnowledgeBase:
             index_kind=index.kind,
             generation=generation,
         )
-        return StoredIndex(manifest, chunks, index), len(missing)
+        return StoredIndex(manifest, chunks, index), encoded
 
 
 def _normalised(query: str) -> str:
