@@ -183,6 +183,15 @@ class KnowledgeBase:
         with self._build_lock:
             return self._build(force, progress, on_progress)
 
+    def load_stored(self) -> None:
+        """Load the index on disk as it is, without checking it against the content (what the bot is answering from).
+
+        Raises:
+            IndexNotFoundError: nothing built yet. IndexMismatchError, CorruptIndexError: it cannot be used.
+        """
+        with self._build_lock:
+            self._swap_in(load_index(self.index_dir, self.embedder.name, self.embedder.dimension))
+
     def ensure_ready(self) -> None:
         """Build or load the index unless one is loaded already; safe to call from several threads."""
         if self._loaded is None:

@@ -18,6 +18,7 @@ from keepwell.staff import StaffView
 from knowledge_base import SearchResult
 from knowledge_base.authoring import MAX_BODY, MAX_SUMMARY, MAX_TITLE, ArticleStore, AuthoringError, Draft
 from knowledge_base.reindexer import Reindexer
+from knowledge_base.store import IndexNotFoundError
 
 router = APIRouter(prefix="/console/articles", tags=["console"])
 
@@ -57,9 +58,13 @@ def articles_page(
     if ask.strip():
         kb = _reindexer(request).knowledge_base()
         try:
+            if not kb.ready:
+                kb.load_stored()  # the index the bot answers from, as it is: never an implicit rebuild here
             result = kb.search(ask)
-        except Exception as error:  # no index yet, a missing model, a broken article: say so, never a 500
-            ask_error = f"The knowledge base cannot answer yet: {error}"
+        except IndexNotFoundError:
+            ask_error = "There is no index yet: press Reindex first."
+        except Exception as error:  # an unusable index or a missing model: say so, never a 500
+            ask_error = f"The knowledge base cannot answer: {error}"
     context = {
         "nav": "articles",
         "articles": store.list(q),
