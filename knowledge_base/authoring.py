@@ -103,10 +103,15 @@ class ArticleStore:
         return sorted(found, key=lambda a: (a.category, a.title.casefold()))
 
     def get(self, category: str, slug: str) -> EditableArticle | None:
+        """The article to edit, or None if there is none.
+
+        Raises:
+            AuthoringError: the file is not a readable article (no or broken front matter).
+        """
         path = self._path(category, slug)
         if path is None or not path.is_file():
             return None
-        meta, body = read_front_matter(path)
+        meta, body = _read(path)
         info = _info(path, meta)
         return EditableArticle(info, Draft(category, slug, info.title, info.summary, body))
 
@@ -140,15 +145,19 @@ class ArticleStore:
             raise AuthoringError(
                 "body", "Someone saved this article after you opened it. Copy your text, reload, and edit again."
             )
-        meta, _ = read_front_matter(path)
+        meta, _ = _read(path)
         return self._write(path, meta, draft)
 
     def set_retired(self, category: str, slug: str, retired: bool) -> ArticleInfo | None:
-        """Retire an article (kept on disk, left out of the index and the help centre) or restore it."""
+        """Retire an article (kept on disk, left out of the index and the help centre) or restore it.
+
+        Raises:
+            AuthoringError: the file is not a readable article.
+        """
         path = self._path(category, slug)
         if path is None or not path.is_file():
             return None
-        meta, body = read_front_matter(path)
+        meta, body = _read(path)
         if retired:
             meta["retired"] = True
         else:
@@ -185,6 +194,16 @@ class ArticleStore:
             raise AuthoringError(field, message[:1].upper() + message[1:] + ".") from error
         _atomic_write(path, _file_text(meta, draft.body))
         return _info(path, meta)
+
+
+def _read(path: Path) -> tuple[dict[str, Any], str]:
+    """The file's front matter and body; a file that is not a readable article is an error to show, not a crash."""
+    try:
+        return read_front_matter(path)
+    except ArticleError as error:
+        raise AuthoringError(
+            "file", f"This file cannot be read as an article; fix it in the repository: {error}"
+        ) from error
 
 
 def _cleaned(draft: Draft) -> Draft:

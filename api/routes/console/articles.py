@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.orm import Session
 
 from api.deps import ClientAddress, CurrentStaff, SessionDep, SignedInForm
-from api.routes.console._pages import NO_STORE, flash, not_found, redirect, render
+from api.routes.console._pages import NO_STORE, flash, message, not_found, redirect, render
 from api.services.articles import render_markdown
 from keepwell import audit
 from keepwell.staff import StaffView
@@ -132,7 +132,10 @@ def reindex_status(request: Request, staff: CurrentStaff) -> JSONResponse:
 
 @router.get("/{category}/{slug}", response_class=HTMLResponse, include_in_schema=False)
 def edit_article(request: Request, staff: CurrentStaff, category: str, slug: str) -> HTMLResponse:
-    found = _store(request).get(category, slug)
+    try:
+        found = _store(request).get(category, slug)
+    except AuthoringError as error:
+        return message(request, status.HTTP_422_UNPROCESSABLE_CONTENT, "Unreadable article", str(error))
     if found is None:
         return not_found(request, "article")
     return _form(request, found.draft, creating=False, version=found.info.version, retired=found.info.retired)
@@ -152,7 +155,10 @@ def update_article(
     version: Name = "",
 ) -> Response:
     store = _store(request)
-    found = store.get(category, slug)
+    try:
+        found = store.get(category, slug)
+    except AuthoringError as error:
+        return message(request, status.HTTP_422_UNPROCESSABLE_CONTENT, "Unreadable article", str(error))
     if found is None:
         return not_found(request, "article")
     draft = Draft(category, slug, title, summary, body)
@@ -191,7 +197,10 @@ def _set_retired(
     *,
     retired: bool,
 ) -> Response:
-    info = _store(request).set_retired(category, slug, retired)
+    try:
+        info = _store(request).set_retired(category, slug, retired)
+    except AuthoringError as error:
+        return message(request, status.HTTP_422_UNPROCESSABLE_CONTENT, "Unreadable article", str(error))
     if info is None:
         return not_found(request, "article")
     _changed(request)

@@ -114,6 +114,15 @@ def test_bad_input_is_a_400_with_the_reason_and_nothing_written(csm_client: Test
     assert csm_client.get("/console/articles", params={"ask": "x" * 600}).status_code == 422
 
 
+def test_a_broken_file_is_listed_and_explained_not_a_500(csm_client: TestClient, settings: Settings) -> None:
+    (settings.kb_content_dir / "billing" / "broken.md").write_text("no front matter here\n", encoding="utf-8")
+    assert 'href="/console/articles/billing/broken"' in csm_client.get("/console/articles").text
+    page = csm_client.get("/console/articles/billing/broken")
+    assert page.status_code == 422 and "missing front matter" in page.text
+    retire = post_form(csm_client, "/console/articles", "/console/articles/billing/broken/retire")
+    assert retire.status_code == 422
+
+
 def test_forms_without_the_csrf_token_are_refused(csm_client: TestClient, settings: Settings, entries: Any) -> None:
     for path in ("/console/articles/new", "/console/articles/billing/cancel-subscription/retire",
                  "/console/articles/reindex", "/console/articles/preview"):  # fmt: skip
