@@ -73,6 +73,7 @@ def articles_page(
         "result": result,
         "ask_error": ask_error,
         "min_score": kb.min_score if kb else None,
+        "margin": kb.ambiguity_margin if kb else None,
         "reindex": _reindexer(request).status(),
     }
     return render(request, "console_articles.html", context)
