@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI, Request, status
@@ -12,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from starsessions import SessionAutoloadMiddleware, SessionMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+import knowledge_base
 from api.deps import AdminRequired, CsrfRejected, LoginRequired
 from api.middleware import ChatCORSMiddleware, SecurityHeadersMiddleware
 from api.openapi import document_request_errors
@@ -28,6 +30,8 @@ from api.services.tracker_events import TrackerEvents
 from api.services.turns import Turns
 from api.settings import Settings, get_settings
 from keepwell.db import check_current, get_engine
+from knowledge_base.authoring import ArticleStore
+from knowledge_base.reindexer import Reindexer
 
 _HERE = Path(__file__).resolve().parent
 
@@ -50,6 +54,9 @@ def create_app(settings: Settings | None = None, rasa: RasaClient | None = None)
     app.state.settings = settings
     app.state.templates = Jinja2Templates(directory=_HERE / "templates")
     app.state.rate_limiter = limiter_for(settings)
+    # Article authoring and reindexing; the KnowledgeBase (and its model) is created on the first reindex or question.
+    app.state.article_store = ArticleStore(settings.kb_content_dir, settings.help_base_url)
+    app.state.reindexer = Reindexer(partial(knowledge_base.from_settings, settings))
     _add_middleware(app, settings)
     _add_routes(app)
     _add_error_handlers(app)

@@ -48,6 +48,11 @@ ACTIONS = (
     "conversation.export",
     "customer.erase",
     "retention.run",
+    "article.create",
+    "article.update",
+    "article.retire",
+    "article.restore",
+    "article.reindex",
 )
 CLI = "cli"
 SYSTEM = "system"

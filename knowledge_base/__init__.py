@@ -3,7 +3,9 @@
 Layers, each replaceable: documents (load, chunk, sentence rows, section anchors) -> embedder -> index (FAISS; exact
 NumPy for tests) -> store (index directory with manifest) -> `KnowledgeBase` (build, search; `ranking` ranks articles
 and picks each one's answering section from the vectors and `lexical` BM25; `spelling` corrects misspelt queries).
-`python -m knowledge_base` is the CLI.
+Rebuilds are incremental (`encoding`: unchanged rows keep their vectors) and a running `KnowledgeBase` loads a newer
+index generation from disk. `authoring` creates, edits and retires articles for the console; `reindexer` runs a
+build in the background. `python -m knowledge_base` is the CLI.
 Importing this package loads no model and reads no file.
 """
 

@@ -74,7 +74,10 @@ def _build(knowledge_base: KnowledgeBase, force: bool) -> int:
             f"Built the index: {report.articles} articles, {report.chunks} chunks in {report.seconds:.1f}s "
             f"-> {knowledge_base.index_dir}"
         )
-        print(f"Reason: {report.reason}")
+        print(
+            f"Reason: {report.reason}; {report.encoded} rows encoded, {report.reused} reused (generation "
+            f"{report.generation})"
+        )
     else:
         print(
             f"Index is up to date: {report.articles} articles, {report.chunks} chunks in {knowledge_base.index_dir} "

@@ -6,6 +6,7 @@ import re
 import textwrap
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -82,7 +83,8 @@ class Chunk:
 def load_articles(content_dir: Path, base_url: str = "/help") -> list[Article]:
     """Read every `<category>/<slug>.md` file under `content_dir`, sorted by id.
 
-    Files directly in `content_dir` (a README, say) and deeper folders are not articles and are ignored.
+    Files directly in `content_dir` (a README, say) and deeper folders are not articles and are ignored, and so
+    are articles retired from the console (`retired: true` in the front matter): kept on disk, never indexed or shown.
 
     Args:
         content_dir: the folder holding one sub-folder per category.
@@ -100,10 +102,21 @@ def load_articles(content_dir: Path, base_url: str = "/help") -> list[Article]:
     if not content_dir.is_dir():
         raise FileNotFoundError(f"knowledge-base content directory not found: {content_dir}")
     prefix = base_url.rstrip("/")
-    return [_load_article(path, prefix) for path in sorted(content_dir.glob("*/*.md")) if path.is_file()]
+    articles = []
+    for path in sorted(content_dir.glob("*/*.md")):
+        if path.is_file():
+            meta, body = read_front_matter(path)
+            if meta.get("retired") is not True:
+                articles.append(article_from(path, meta, body, prefix))
+    return articles
 
 
-def _load_article(path: Path, url_prefix: str) -> Article:
+def read_front_matter(path: Path) -> tuple[dict[str, Any], str]:
+    """An article file's front matter (a mapping) and its Markdown body, stripped.
+
+    Raises:
+        ArticleError: not UTF-8, or no or malformed front matter.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
@@ -118,6 +131,15 @@ def _load_article(path: Path, url_prefix: str) -> Article:
         raise ArticleError(f"{path}: front matter is not valid YAML: {error}") from error
     if not isinstance(meta, dict):
         raise ArticleError(f"{path}: front matter must be a mapping with at least a 'title'")
+    return meta, text[match.end() :].strip()
+
+
+def article_from(path: Path, meta: dict[str, Any], body: str, url_prefix: str) -> Article:
+    """The article in `path` from its front matter and body, validated as `load_articles` validates it.
+
+    Raises:
+        ArticleError: no title, a summary that is not text, no body, or `questions` naming a missing section.
+    """
     title = meta.get("title")
     if not isinstance(title, str) or not title.strip():
         raise ArticleError(f"{path}: front matter has no 'title'")
@@ -126,7 +148,6 @@ def _load_article(path: Path, url_prefix: str) -> Article:
         summary = ""
     if not isinstance(summary, str):
         raise ArticleError(f"{path}: 'summary' must be text")
-    body = text[match.end() :].strip()
     if not body:
         raise ArticleError(f"{path}: article has no body")
     lead, sections = _split_sections(body)

@@ -25,11 +25,13 @@ from .documents import (
     sentence_rows,
 )
 from .embedder import Embedder, KnowsWords
+from .encoding import Progress, encode_rows, previous_vectors
 from .index import FaissIndex, VectorIndex
 from .lexical import LexicalIndex
 from .ranking import Layout, Weights
 from .spelling import Speller
 from .store import (
+    MANIFEST_FILE,
     CorruptIndexError,
     IndexMismatchError,
     IndexNotFoundError,
@@ -56,6 +58,10 @@ class BuildReport:
     chunks: int
     seconds: float
     reason: str = ""
+    # Rows (chunks, sentences, questions) encoded by the model, and rows whose vectors came from the previous index.
+    encoded: int = 0
+    reused: int = 0
+    generation: int = 0
 
 
 @dataclass(frozen=True)
@@ -127,6 +133,7 @@ class KnowledgeBase:
         weights: Weights | None = None,
         spelling: bool = True,
         questions: bool = True,
+        reload_interval_s: float = 2.0,
     ) -> None:
         if top_k < 1:
             raise ValueError("top_k must be at least 1")
@@ -146,25 +153,44 @@ class KnowledgeBase:
         self._index_factory = index_factory
         self._loaded: _Searchable | None = None
         self._build_lock = threading.Lock()
+        # Another process (the console's reindex) may write a newer index: its manifest file is checked at most
+        # this often, and a changed manifest is loaded (`_reload_if_newer`).
+        self.reload_interval_s = reload_interval_s
+        self._checked_at = 0.0
+        self._manifest_stamp: tuple[int, int, int] | None = None
 
     @property
     def ready(self) -> bool:
         """True once an index is loaded and searches are answered without building."""
         return self._loaded is not None
 
-    def build(self, force: bool = False, progress: bool = False) -> BuildReport:
+    def build(self, force: bool = False, progress: bool = False, on_progress: Progress | None = None) -> BuildReport:
         """Load the stored index if it matches the content and model, otherwise (or with `force`) rebuild it.
 
+        A rebuild is incremental: rows whose passage text is unchanged keep their vectors from the stored index (same
+        model), so editing one article encodes only its rows; `force` encodes everything. The new index is saved
+        atomically with the next generation number.
+
         Args:
-            force: rebuild even if the stored index is up to date.
+            force: rebuild, encoding every row, even if the stored index is up to date.
             progress: show a progress bar while encoding passages.
+            on_progress: called with (rows encoded so far, rows to encode) as encoding proceeds.
 
         Raises:
             FileNotFoundError: the content directory is missing.
             ArticleError: an article is malformed, or there are none.
         """
         with self._build_lock:
-            return self._build(force, progress)
+            return self._build(force, progress, on_progress)
+
+    def load_stored(self) -> None:
+        """Load the index on disk as it is, without checking it against the content (what the bot is answering from).
+
+        Raises:
+            IndexNotFoundError: nothing built yet. IndexMismatchError, CorruptIndexError: it cannot be used.
+        """
+        with self._build_lock:
+            self._swap_in(load_index(self.index_dir, self.embedder.name, self.embedder.dimension))
 
     def ensure_ready(self) -> None:
         """Build or load the index unless one is loaded already; safe to call from several threads."""
@@ -172,6 +198,31 @@ class KnowledgeBase:
             with self._build_lock:
                 if self._loaded is None:
                     self._build(force=False, progress=False)
+        else:
+            self._reload_if_newer()
+
+    def _reload_if_newer(self) -> None:
+        """Swap in the index on disk when its manifest changed since ours was loaded (checked every few seconds)."""
+        now = time.monotonic()
+        if now - self._checked_at < self.reload_interval_s:
+            return
+        self._checked_at = now
+        stamp = self._stamp()
+        loaded = self._loaded
+        if stamp is None or stamp == self._manifest_stamp or loaded is None:
+            return
+        if not self._build_lock.acquire(blocking=False):
+            return  # this process is building: it swaps its own index in
+        try:
+            stored = load_index(self.index_dir, self.embedder.name, self.embedder.dimension)
+            if stored.manifest != loaded.stored.manifest:
+                logger.info("Loading knowledge-base index generation %s", stored.manifest.generation)
+                self._loaded = self._searchable(stored)
+            self._manifest_stamp = stamp
+        except (CorruptIndexError, IndexMismatchError, IndexNotFoundError) as error:
+            logger.warning("Keeping the loaded knowledge-base index: %s", error)
+        finally:
+            self._build_lock.release()
 
     def encode_query(self, query: str) -> np.ndarray:
         """The query's vector, shape (1, dimension), to pass to several `search` calls for the same words.
@@ -228,7 +279,7 @@ class KnowledgeBase:
     def _corrected(self, loaded: _Searchable, query: str) -> str:
         return loaded.speller.correct(query) if self.spelling else query
 
-    def _build(self, force: bool, progress: bool) -> BuildReport:
+    def _build(self, force: bool, progress: bool, on_progress: Progress | None = None) -> BuildReport:
         """`build` without the lock; the caller holds it."""
         started = time.perf_counter()
         articles = self._articles()
@@ -244,20 +295,39 @@ class KnowledgeBase:
             else:
                 # Another process may have rebuilt it between reading the manifest and loading.
                 if stored.manifest.content_hash == digest:
-                    self._loaded = self._searchable(stored)
+                    self._swap_in(stored)
                     seconds = time.perf_counter() - started
                     chunks = sum(not row.sentence for row in stored.chunks)
-                    return BuildReport(False, stored.manifest.article_count, chunks, seconds)
+                    manifest = stored.manifest
+                    return BuildReport(False, manifest.article_count, chunks, seconds, generation=manifest.generation)
                 reason = "content changed"
         logger.info("Building the knowledge-base index in %s: %s", self.index_dir, reason)
         chunked = [(article, chunk_article(article)) for article in articles]
         chunks = [chunk for _, article_chunks in chunked for chunk in article_chunks]
         questions = [row for article, article_chunks in chunked for row in question_rows(article, article_chunks)]
         rows = [*chunks, *(row for chunk in chunks for row in sentence_rows(chunk)), *questions]
-        stored = self._encode(rows, len(articles), digest, progress)
+        previous, generation = previous_vectors(self.index_dir, self.embedder)
+        stored, encoded = self._encode(
+            rows, len(articles), digest, progress, {} if force else previous, generation + 1, on_progress
+        )
         save_index(self.index_dir, stored.manifest, stored.chunks, stored.index)
+        self._swap_in(stored)
+        seconds = time.perf_counter() - started
+        reused = len(rows) - encoded
+        return BuildReport(True, len(articles), len(chunks), seconds, reason, encoded, reused, generation + 1)
+
+    def _swap_in(self, stored: StoredIndex) -> None:
         self._loaded = self._searchable(stored)
-        return BuildReport(True, len(articles), len(chunks), time.perf_counter() - started, reason)
+        self._manifest_stamp = self._stamp()
+        self._checked_at = time.monotonic()
+
+    def _stamp(self) -> tuple[int, int, int] | None:
+        """The manifest file's inode, mtime and size: every save writes a new file, so a new inode at least."""
+        try:
+            stat = (self.index_dir / MANIFEST_FILE).stat()
+        except OSError:
+            return None
+        return stat.st_ino, stat.st_mtime_ns, stat.st_size
 
     def stats(self) -> dict[str, Any]:
         """What is loaded (or, before loading, what is on disk), without loading the model."""
@@ -283,6 +353,7 @@ class KnowledgeBase:
                 content_hash=manifest.content_hash,
                 built_at=manifest.built_at,
                 index_kind=manifest.index_kind,
+                generation=manifest.generation,
                 model_matches=manifest.model == self.embedder.name,
             )
             try:
@@ -344,11 +415,19 @@ class KnowledgeBase:
             return "content changed"
         return ""
 
-    def _encode(self, chunks: list[Chunk], article_count: int, digest: str, progress: bool) -> StoredIndex:
-        vectors = self.embedder.encode_passages([passage_text(chunk) for chunk in chunks], progress=progress)
+    def _encode(
+        self,
+        chunks: list[Chunk],
+        article_count: int,
+        digest: str,
+        progress: bool,
+        previous: dict[str, np.ndarray],
+        generation: int,
+        on_progress: Progress | None,
+    ) -> tuple[StoredIndex, int]:
+        """The index over `chunks`, encoding only rows whose vectors `previous` lacks; also how many were encoded."""
+        vectors, encoded = encode_rows(self.embedder, chunks, previous, progress, on_progress)
         dimension = self.embedder.dimension
-        if vectors.shape != (len(chunks), dimension):
-            raise RuntimeError(f"embedder returned shape {vectors.shape}, expected {(len(chunks), dimension)}")
         index = self._index_factory(dimension)
         index.add(vectors)
         manifest = Manifest(
@@ -359,8 +438,9 @@ class KnowledgeBase:
             article_count=article_count,
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             index_kind=index.kind,
+            generation=generation,
         )
-        return StoredIndex(manifest, chunks, index)
+        return StoredIndex(manifest, chunks, index), encoded
 
 
 def _normalised(query: str) -> str:

@@ -35,6 +35,10 @@ class VectorIndex(Protocol):
         """Write the index to one file."""
         ...
 
+    def vectors(self) -> np.ndarray:
+        """A copy of the stored vectors, shape (size, dimension), in row order (reused by incremental builds)."""
+        ...
+
     @classmethod
     def load(cls, path: Path) -> Self:
         """Read an index written by `save`."""
@@ -70,6 +74,9 @@ class ExactIndex:
         # A stable sort keeps equal scores in insertion order, so results are deterministic.
         ids = np.argsort(-scores, axis=1, kind="stable")[:, :k].astype(np.int64)
         return np.take_along_axis(scores, ids, axis=1).astype(np.float32), ids
+
+    def vectors(self) -> np.ndarray:
+        return self._vectors.copy()
 
     def save(self, path: Path) -> None:
         with open(path, "wb") as file:
@@ -122,6 +129,9 @@ class FaissIndex:
             return np.zeros((len(queries), 0), dtype=np.float32), np.zeros((len(queries), 0), dtype=np.int64)
         scores, ids = self._index.search(queries, k)
         return scores.astype(np.float32), ids.astype(np.int64)
+
+    def vectors(self) -> np.ndarray:
+        return np.asarray(self._index.reconstruct_n(0, self.size), dtype=np.float32).reshape(self.size, self.dimension)
 
     def save(self, path: Path) -> None:
         # Serialised through Python rather than faiss.write_index: plain file I/O, any path, clear OSErrors.

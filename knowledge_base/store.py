@@ -53,6 +53,8 @@ class Manifest:
     built_at: str
     index_kind: str
     format_version: int = FORMAT_VERSION
+    # Counts the builds written to this directory, so a running KnowledgeBase can tell a newer index on disk.
+    generation: int = 0
 
 
 @dataclass(frozen=True)

@@ -452,7 +452,9 @@ def test_questions_are_rows_of_the_index_and_changing_them_rebuilds(make_kb, wri
 
     assert built.rebuilt and rebuilt.rebuilt and rebuilt.reason == "content changed"
     assert built.chunks == rebuilt.chunks  # questions are rows, not chunks
-    assert fake_embedder.passages_encoded - encoded == encoded - 1  # the same rows but one question fewer
+    # The same rows but one question fewer: every remaining row keeps its vector, nothing is encoded again.
+    assert fake_embedder.passages_encoded == encoded
+    assert (rebuilt.encoded, rebuilt.reused) == (0, encoded - 1)
 
 
 def test_without_questions_the_index_is_the_one_before_them(make_kb, write_article, fake_embedder) -> None:
@@ -484,3 +486,42 @@ def test_with_the_real_model_a_question_row_ranks_its_section(write_article, tmp
 
     assert answer(questions=False) != "Change a member's role"
     assert answer(questions=True) == "Change a member's role"
+
+
+def test_editing_one_article_encodes_only_its_rows(make_kb, write_article, fake_embedder) -> None:
+    first = make_kb().build()
+    all_rows = fake_embedder.passages_encoded
+    write_article("billing", "cancel-subscription", "Cancel your subscription",
+                  "Cancelling stops renewal.\n\n## Cancel a plan\nOwners open Billing and click Cancel now.",
+                  summary="Stop paying for Orbitly.")  # fmt: skip
+
+    second = make_kb().build()
+
+    assert first.encoded == all_rows and first.reused == 0 and second.rebuilt
+    # Only the rows whose text changed: the lead and the section, each a chunk row and one sentence row.
+    assert second.encoded == fake_embedder.passages_encoded - all_rows == 4
+    assert second.reused > 10
+    assert second.generation == first.generation + 1
+    assert make_kb().search("click cancel now").best.article_id == "billing/cancel-subscription"
+    assert make_kb().build(force=True).encoded == second.encoded + second.reused  # force encodes everything
+
+
+def test_a_running_knowledge_base_picks_up_a_newer_generation(make_kb, write_article) -> None:
+    bot = make_kb(reload_interval_s=0)
+    bot.build()
+    assert bot.search("refund").best.article_id != "billing/refunds"
+    write_article("billing", "refunds", "Refunds", "Refunds go back to the card.\n\n## Ask for a refund\nWrite to us.")
+
+    console = make_kb()
+    report = console.build()
+
+    assert bot.search("refund card").best.article_id == "billing/refunds"  # no restart, no build in `bot`
+    assert bot.stats()["generation"] == report.generation
+
+
+def test_the_reload_check_waits_for_its_interval(make_kb, write_article) -> None:
+    bot = make_kb(reload_interval_s=3600)
+    bot.build()
+    write_article("billing", "refunds", "Refunds", "Refunds go back to the card.")
+    make_kb().build()
+    assert bot.search("refunds card").best.article_id != "billing/refunds"

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from api.routes.console import (
     analytics,
     api_keys,
+    articles,
     audit,
     auth,
     conversations,
@@ -30,6 +31,7 @@ for _module in (
     success,
     customers,
     analytics,
+    articles,
     users,
     api_keys,
     audit,

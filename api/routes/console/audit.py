@@ -21,6 +21,7 @@ ACTION_GROUPS = {
     "api_key.": "Any API key change",
     "handoff.": "Any handoff action",
     "conversation.": "Any conversation view, review or export",
+    "article.": "Any knowledge-base change",
 }
 
 

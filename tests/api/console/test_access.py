@@ -42,6 +42,8 @@ def _fill(path: str, user_id: int, handoff_id: int) -> str:
         "conversation_id": CONVERSATION_ID,
         "account_id": "cus_001",  # a demo account
         "chart_id": "conversations",
+        "category": "billing",  # a shipped article: only read (GET) here, never written
+        "slug": "cancel-subscription",
     }
     return re.sub(r"\{(\w+)\}", lambda match: values.get(match.group(1), "1"), path)
 

@@ -1,5 +1,6 @@
 """api/services/articles.py: help pages whose section headings carry the anchors the bot links to."""
 
+import os
 import re
 from pathlib import Path
 
@@ -70,3 +71,21 @@ def test_index_and_page_agree_on_anchors_for_awkward_headings(tmp_path: Path, bo
     assert page is not None
     indexed = [chunk.anchor for chunk in chunk_article(article) if chunk.anchor]
     assert set(indexed) <= set(_H2_ID.findall(page.html))
+
+
+def test_the_help_centre_follows_edits_and_retirements(tmp_path: Path) -> None:
+    (tmp_path / "faq").mkdir()
+    article = tmp_path / "faq" / "hours.md"
+    article.write_text("---\ntitle: Opening hours\n---\nWe answer 9 to 5.\n", encoding="utf-8")
+    help_centre = HelpCentre(tmp_path, base_url="/help", recheck_s=3600)
+    assert help_centre.get("faq", "hours").title == "Opening hours"
+
+    article.write_text("---\ntitle: Support hours\n---\nWe answer 9 to 5.\n", encoding="utf-8")
+    os.utime(article, ns=(1, 1))  # a distinct mtime even on a coarse clock
+    assert help_centre.get("faq", "hours").title == "Opening hours"  # not rechecked before the interval
+    help_centre.refresh()
+    assert help_centre.get("faq", "hours").title == "Support hours"
+
+    article.write_text("---\ntitle: Support hours\nretired: true\n---\nWe answer 9 to 5.\n", encoding="utf-8")
+    help_centre.refresh()
+    assert help_centre.get("faq", "hours") is None and help_centre.by_category() == {}
