@@ -94,11 +94,11 @@ services: # the local PostgreSQL and Redis the scale-out tests use; started when
 	@redis-cli -h 127.0.0.1 -p 6379 ping
 
 # Three worker processes on two cores: most tests wait on a database, a browser or a child process. A module stays
-# on one worker, and so do all the tests on the shared running Keepwell (tests/conftest.py); TEST_WORKERS=0 runs
-# everything in this process.
+# on one worker, and so do all the tests on the shared running Keepwell (tests/conftest.py work_unit);
+# TEST_WORKERS=0 runs everything in this process.
 TEST_WORKERS ?= 3
 test: setup lint validate test-stories browser services ## set up everything and run every test
-	$(PY) -m pytest tests -n $(TEST_WORKERS) --dist loadgroup --rasa-bin $(RASA) --rasa-model $(MODEL)
+	$(PY) -m pytest tests -n $(TEST_WORKERS) --dist loadscope --rasa-bin $(RASA) --rasa-model $(MODEL)
 
 lint: $(APP_ENV)/.ready ## ruff over the Python 3.11 code
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .

@@ -32,16 +32,43 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups into the test ids
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (`make test` runs `-n 3 --dist loadgroup`), a module runs whole on one worker, so its
-    module-scoped fixtures (a Keepwell a module may break, an exported encoder) start once; and every test on the
-    shared running Keepwell (the session's `system`) runs on one worker, so it starts once too."""
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
+# Test modules that start Keepwells of their own to break (tests/e2e/conftest.py `make_system`); every other module
+# under tests/e2e talks to the shared running Keepwell (`system`).
+OWN_KEEPWELL = frozenset({"tests/e2e/test_faults.py", "tests/e2e/test_supervision.py"})
+SHARED_KEEPWELL = "tests/e2e (the shared running Keepwell)"
+
+
+def work_unit(nodeid: str) -> str:
+    """What one xdist worker runs whole: a test module, or every module on the shared running Keepwell."""
+    module = nodeid.split("::", 1)[0]
+    return SHARED_KEEPWELL if module.startswith("tests/e2e/") and module not in OWN_KEEPWELL else module
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """`make test` runs `-n 3 --dist loadscope`: a module stays on one worker, so its module-scoped fixtures start
+    once, and every test on the shared running Keepwell stays on one worker, so it starts once (a Keepwell costs a
+    minute of both cores)."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByWorkUnit(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    return ByWorkUnit(config, log)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The work units above hold only while the shared Keepwell's tests all sit where `work_unit` looks for them."""
     for item in items:
-        group = "system" if "system" in item.fixturenames else item.nodeid.split("::", 1)[0]
-        item.add_marker(pytest.mark.xdist_group(group))
+        shared = work_unit(item.nodeid) == SHARED_KEEPWELL
+        if ("system" in item.fixturenames and not shared) or ("make_system" in item.fixturenames and shared):
+            raise pytest.UsageError(
+                f"{item.nodeid}: tests on the shared running Keepwell (`system`) live in tests/e2e; modules that "
+                "start their own (`make_system`) are listed in OWN_KEEPWELL in tests/conftest.py"
+            )
 
 
 @contextmanager
