@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from .documents import Article, ArticleError, Chunk
 from .embedder import Embedder, SentenceTransformerEmbedder
-from .engine import BuildReport, KnowledgeBase, Passage, SearchResult
+from .engine import KnowledgeBase
+from .results import BuildReport, Passage, SearchResult
 from .store import IndexMismatchError, StoreError
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,6 @@ from .documents import (
     parent_id,
     passage_text,
     question_rows,
-    section_url,
     sentence_rows,
 )
 from .embedder import Embedder, KnowsWords
@@ -29,6 +28,7 @@ from .encoding import Progress, encode_rows, previous_vectors
 from .index import FaissIndex, VectorIndex
 from .lexical import LexicalIndex
 from .ranking import Layout, Weights
+from .results import BuildReport, Passage, SearchResult
 from .spelling import Speller
 from .store import (
     MANIFEST_FILE,
@@ -47,59 +47,6 @@ logger = logging.getLogger(__name__)
 # Queries are truncated before encoding: the model reads at most a few hundred tokens anyway, and tokenising a
 # pasted megabyte would stall a worker.
 MAX_QUERY_CHARS = 1000
-
-
-@dataclass(frozen=True)
-class BuildReport:
-    """What `build` did: `rebuilt` is False when an up-to-date index was loaded instead."""
-
-    rebuilt: bool
-    articles: int
-    chunks: int
-    seconds: float
-    reason: str = ""
-    # Rows (chunks, sentences, questions) encoded by the model, and rows whose vectors came from the previous index.
-    encoded: int = 0
-    reused: int = 0
-    generation: int = 0
-
-
-@dataclass(frozen=True)
-class Passage:
-    """The piece of one article that answers the question.
-
-    `score` is the article's best cosine similarity in [-1, 1] (what ranking and confidence use); `section` is the
-    `##` heading of the chosen piece (the title for the lead) and `anchor` that heading's id on the help page.
-    """
-
-    article_id: str
-    title: str
-    section: str
-    url: str
-    text: str
-    score: float
-    anchor: str = ""
-
-    @property
-    def section_url(self) -> str:
-        """The help-page link to the section: `url#anchor`, or the article URL for the lead."""
-        return section_url(self.url, self.anchor)
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    """Passages from distinct articles, best first; `confident` when the best reaches the minimum score."""
-
-    query: str
-    passages: list[Passage] = field(default_factory=list)
-    confident: bool = False
-    # Confident, but the runner-up article scores within the ambiguity margin: ask which one was meant.
-    ambiguous: bool = False
-
-    @property
-    def best(self) -> Passage | None:
-        """The top passage, if any."""
-        return self.passages[0] if self.passages else None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from .engine import BuildReport, KnowledgeBase
+from .engine import KnowledgeBase
+from .results import BuildReport
 
 logger = logging.getLogger(__name__)
 
