@@ -36,6 +36,7 @@ ACTIONS = (
     "inbox_view.delete",
     "task.complete",
     "signal.resolve",
+    "flag.resolve",
     "user.create",
     "user.role_change",
     "user.deactivate",

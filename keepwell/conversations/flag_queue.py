@@ -1,0 +1,286 @@
+"""The flagged queue: conversations a CSM should look at, each with its reasons in plain words, the most valuable
+accounts first (ARR, then health with red first, then the newest activity), a page at a time.
+
+Reasons are computed from what is stored, so nothing new has to write them:
+- an open `ConversationFlag` (a churn moment, the assistant unavailable, ...);
+- customer messages the assistant did not understand (`nlu_fallback` or confidence below `LOW_CONFIDENCE`);
+- feedback the customer left in the conversation (`Feedback` has no polarity: every piece is shown);
+- a handoff, and a CSAT of 2 or less at its close;
+- the account's latest health snapshot is red (while the conversation has activity the CSM has not reviewed).
+
+Resolving (no migration): the conversation's open flags get `resolved_at`/`resolved_by`, and one more flag row with
+reason `queue_resolved` is written already resolved, its `created_at` the resolve time and its `detail` the CSM's
+note. Computed reasons count only what happened after the latest such row, so an old fallback stays hidden while a
+new one brings the conversation back. The route audits it as `flag.resolve`.
+"""
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Float, Subquery, and_, case, cast, func, literal, or_, select, union
+from sqlalchemy.orm import Session
+
+from keepwell.conversations.overview import FALLBACK_INTENT, LOW_CONFIDENCE
+from keepwell.conversations.records import ROLE_CUSTOMER
+from keepwell.models import (
+    Conversation,
+    ConversationFlag,
+    Customer,
+    Feedback,
+    Handoff,
+    HealthSnapshot,
+    Message,
+    as_utc,
+    utcnow,
+)
+
+PAGE_SIZE = 25
+MAX_PAGE = 10_000
+QUEUE_RESOLVED = "queue_resolved"
+LOW_CSAT = 2
+MAX_NOTE_CHARS = 500
+QUOTE_CHARS = 80
+_FLAG_LABELS = {
+    "churn_moment": "Churn moment",
+    "assistant_unavailable": "Assistant unavailable",
+}
+
+
+class FlagNotFound(LookupError):
+    """The conversation is not in the log."""
+
+
+@dataclass(frozen=True)
+class Reason:
+    kind: str  # flag | not_understood | feedback | handoff | low_csat | red_health
+    why: str
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    conversation_id: str
+    customer_id: str | None
+    customer_name: str | None  # None: an anonymous visitor
+    arr: float
+    health_band: str | None
+    health_score: int | None
+    last_at: datetime
+    reasons: list[Reason]
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    entries: list[QueueEntry]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.page_size))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def _watermarks() -> Subquery:
+    """Per conversation, when the queue entry was last resolved."""
+    return (
+        select(
+            ConversationFlag.conversation_id.label("conversation_id"), func.max(ConversationFlag.created_at).label("at")
+        )
+        .where(ConversationFlag.reason == QUEUE_RESOLVED)
+        .group_by(ConversationFlag.conversation_id)
+        .subquery("watermarks")
+    )
+
+
+def _latest_health() -> Subquery:
+    """Each account's latest snapshot (band and score)."""
+    newest = (
+        select(HealthSnapshot.account_id, func.max(HealthSnapshot.as_of).label("as_of"))
+        .group_by(HealthSnapshot.account_id)
+        .subquery("newest")
+    )
+    return (
+        select(HealthSnapshot.account_id, HealthSnapshot.band, HealthSnapshot.score)
+        .join(newest, and_(newest.c.account_id == HealthSnapshot.account_id, newest.c.as_of == HealthSnapshot.as_of))
+        .subquery("health")
+    )
+
+
+def _after(column: Any, marks: Subquery) -> ColumnElement[bool]:
+    return or_(marks.c.at.is_(None), column > marks.c.at)
+
+
+def _flagged_ids(marks: Subquery, health: Subquery) -> Subquery:
+    """The union of conversation ids with at least one reason to look."""
+    flags = select(ConversationFlag.conversation_id).where(
+        ConversationFlag.resolved_at.is_(None), ConversationFlag.reason != QUEUE_RESOLVED
+    )
+    missed = (
+        select(Message.conversation_id)
+        .outerjoin(marks, marks.c.conversation_id == Message.conversation_id)
+        .where(_not_understood(), _after(Message.created_at, marks))
+    )
+    feedback = (
+        select(Feedback.conversation_id)
+        .outerjoin(marks, marks.c.conversation_id == Feedback.conversation_id)
+        .where(_after(Feedback.created_at, marks))
+    )
+    handoff = (
+        select(Handoff.conversation_id)
+        .outerjoin(marks, marks.c.conversation_id == Handoff.conversation_id)
+        .where(
+            or_(_after(Handoff.created_at, marks), and_(Handoff.csat_score <= LOW_CSAT, _after(Handoff.csat_at, marks)))
+        )
+    )
+    red = (
+        select(Conversation.id)
+        .join(health, health.c.account_id == Conversation.customer_id)
+        .outerjoin(marks, marks.c.conversation_id == Conversation.id)
+        .where(health.c.band == "red", _after(Conversation.last_message_at, marks))
+    )
+    return union(flags, missed, feedback, handoff, red).subquery("flagged")
+
+
+def _not_understood() -> ColumnElement[bool]:
+    return and_(
+        Message.role == ROLE_CUSTOMER, or_(Message.intent == FALLBACK_INTENT, Message.confidence < LOW_CONFIDENCE)
+    )
+
+
+def queue(session: Session, page: int = 1, page_size: int = PAGE_SIZE) -> QueuePage:
+    """One page of the flagged conversations: highest ARR first, then red before yellow before green, then newest."""
+    page = min(max(1, page), MAX_PAGE)
+    marks, health = _watermarks(), _latest_health()
+    flagged = _flagged_ids(marks, health)
+    conversation_id = flagged.c[0]
+    total = session.scalar(select(func.count()).select_from(flagged)) or 0
+    arr = func.coalesce(cast(Customer.mrr, Float), literal(0.0)) * 12
+    band_rank = case(
+        (health.c.band == "red", 0), (health.c.band == "yellow", 1), (health.c.band == "green", 2), else_=3
+    )
+    rows = session.execute(
+        select(Conversation, Customer.name, arr.label("arr"), health.c.band, health.c.score)
+        .join(flagged, conversation_id == Conversation.id)
+        .outerjoin(Customer, Customer.id == Conversation.customer_id)
+        .outerjoin(health, health.c.account_id == Conversation.customer_id)
+        .order_by(arr.desc(), band_rank, Conversation.last_message_at.desc(), Conversation.id)
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    ).all()
+    reasons = _reasons(session, [row[0] for row in rows], marks, health)
+    entries = [
+        QueueEntry(
+            conversation_id=c.id,
+            customer_id=c.customer_id,
+            customer_name=name,
+            arr=float(arr_value or 0.0),
+            health_band=band,
+            health_score=score,
+            last_at=as_utc(c.last_message_at),
+            reasons=reasons.get(c.id, []),
+        )
+        for c, name, arr_value, band, score in rows
+    ]
+    return QueuePage(entries, int(total), page, page_size)
+
+
+def _quote(text: str | None) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 1] + "…"
+
+
+def _reasons(
+    session: Session, conversations: list[Conversation], marks: Subquery, health: Subquery
+) -> dict[str, list[Reason]]:
+    ids = [c.id for c in conversations]
+    found: dict[str, list[Reason]] = {i: [] for i in ids}
+    if not ids:
+        return found
+    for cid, reason, detail in session.execute(
+        select(ConversationFlag.conversation_id, ConversationFlag.reason, ConversationFlag.detail)
+        .where(
+            ConversationFlag.conversation_id.in_(ids),
+            ConversationFlag.resolved_at.is_(None),
+            ConversationFlag.reason != QUEUE_RESOLVED,
+        )
+        .order_by(ConversationFlag.created_at, ConversationFlag.id)
+    ):
+        label = _FLAG_LABELS.get(reason, reason.replace("_", " ").capitalize())
+        found[cid].append(Reason("flag", f"{label}: '{_quote(detail)}'" if detail else label))
+    for cid, count in session.execute(
+        select(Message.conversation_id, func.count())
+        .outerjoin(marks, marks.c.conversation_id == Message.conversation_id)
+        .where(Message.conversation_id.in_(ids), _not_understood(), _after(Message.created_at, marks))
+        .group_by(Message.conversation_id)
+    ):
+        found[cid].append(
+            Reason("not_understood", f"Fallback or low confidence on {count} message{'s' * (count != 1)}")
+        )
+    for cid, text in session.execute(
+        select(Feedback.conversation_id, Feedback.text)
+        .outerjoin(marks, marks.c.conversation_id == Feedback.conversation_id)
+        .where(Feedback.conversation_id.in_(ids), _after(Feedback.created_at, marks))
+        .order_by(Feedback.created_at, Feedback.id)
+    ):
+        found[cid].append(Reason("feedback", f"Feedback: '{_quote(text)}'"))
+    for cid, kind, created_new, score, comment, csat_new in session.execute(
+        select(
+            Handoff.conversation_id,
+            Handoff.kind,
+            _after(Handoff.created_at, marks),
+            Handoff.csat_score,
+            Handoff.csat_comment,
+            _after(Handoff.csat_at, marks),
+        )
+        .outerjoin(marks, marks.c.conversation_id == Handoff.conversation_id)
+        .where(Handoff.conversation_id.in_(ids))
+        .order_by(Handoff.created_at, Handoff.id)
+    ):
+        if created_new:
+            found[cid].append(Reason("handoff", f"Handed to a person ({kind.replace('_', ' ')})"))
+        if score is not None and score <= LOW_CSAT and csat_new:
+            found[cid].append(
+                Reason("low_csat", f"CSAT {score}/5: '{_quote(comment)}'" if comment else f"CSAT {score}/5")
+            )
+    for cid, score in session.execute(
+        select(Conversation.id, health.c.score)
+        .join(health, health.c.account_id == Conversation.customer_id)
+        .outerjoin(marks, marks.c.conversation_id == Conversation.id)
+        .where(Conversation.id.in_(ids), health.c.band == "red", _after(Conversation.last_message_at, marks))
+    ):
+        found[cid].append(Reason("red_health", f"Account is red ({score}/100)"))
+    return found
+
+
+def resolve(session: Session, conversation_id: str, username: str, note: str = "") -> int:
+    """Take the conversation off the queue: its open flags are resolved and computed reasons up to now are hidden.
+    Returns how many stored flags were resolved. Raises FlagNotFound for a conversation the log does not hold.
+    The caller audits and commits."""
+    if session.get(Conversation, conversation_id) is None:
+        raise FlagNotFound(conversation_id)
+    now = utcnow()
+    open_flags = session.scalars(
+        select(ConversationFlag).where(
+            ConversationFlag.conversation_id == conversation_id, ConversationFlag.resolved_at.is_(None)
+        )
+    ).all()
+    for flag in open_flags:
+        flag.resolved_at, flag.resolved_by = now, username
+    session.add(
+        ConversationFlag(
+            conversation_id=conversation_id,
+            reason=QUEUE_RESOLVED,
+            detail=note.strip()[:MAX_NOTE_CHARS],
+            created_at=now,
+            resolved_at=now,
+            resolved_by=username,
+        )
+    )
+    session.flush()
+    return len(open_flags)
