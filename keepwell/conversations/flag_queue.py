@@ -159,13 +159,13 @@ def queue(session: Session, page: int = 1, page_size: int = PAGE_SIZE) -> QueueP
     marks, health = _watermarks(), _latest_health()
     flagged = _flagged_ids(marks, health)
     conversation_id = flagged.c[0]
-    total = session.scalar(select(func.count()).select_from(flagged)) or 0
     arr = func.coalesce(cast(Customer.mrr, Float), literal(0.0)) * 12
     band_rank = case(
         (health.c.band == "red", 0), (health.c.band == "yellow", 1), (health.c.band == "green", 2), else_=3
     )
     rows = session.execute(
-        select(Conversation, Customer.name, arr.label("arr"), health.c.band, health.c.score)
+        # The total rides on the page's own query (one pass over the union instead of two).
+        select(Conversation, Customer.name, arr.label("arr"), health.c.band, health.c.score, func.count().over())
         .join(flagged, conversation_id == Conversation.id)
         .outerjoin(Customer, Customer.id == Conversation.customer_id)
         .outerjoin(health, health.c.account_id == Conversation.customer_id)
@@ -173,6 +173,10 @@ def queue(session: Session, page: int = 1, page_size: int = PAGE_SIZE) -> QueueP
         .limit(page_size)
         .offset((page - 1) * page_size)
     ).all()
+    if rows:
+        total = rows[0][-1]
+    else:  # past the last page
+        total = session.scalar(select(func.count()).select_from(flagged)) or 0
     reasons = _reasons(session, [row[0] for row in rows], marks, health)
     entries = [
         QueueEntry(
@@ -185,7 +189,7 @@ def queue(session: Session, page: int = 1, page_size: int = PAGE_SIZE) -> QueueP
             last_at=as_utc(c.last_message_at),
             reasons=reasons.get(c.id, []),
         )
-        for c, name, arr_value, band, score in rows
+        for c, name, arr_value, band, score, _ in rows
     ]
     return QueuePage(entries, int(total), page, page_size)
 
