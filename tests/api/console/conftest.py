@@ -1,4 +1,5 @@
-"""Console fixtures: sign-in helpers, an admin, more browsers on the same app, reading the audit log."""
+"""Console fixtures: sign-in helpers, an admin, more browsers on the same app, reading the audit log, and the served
+app and a Chromium page for the browser tests."""
 
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -6,12 +7,14 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from playwright.sync_api import Page
 from sqlalchemy.orm import Session
 
 from keepwell import audit, staff
-from keepwell.bootstrap import DEMO_ADMIN, DEMO_CSM
+from keepwell.bootstrap import DEMO_ADMIN, DEMO_CSM, prepare
 from keepwell.staff import StaffView
 from tests.api.conftest import _CSRF_FIELD
+from tests.browser import chromium, served
 
 ADMIN_EMAIL, ADMIN_PASSWORD = DEMO_ADMIN
 CSM_EMAIL, CSM_PASSWORD = DEMO_CSM
@@ -56,6 +59,22 @@ def browser(app: FastAPI, client: TestClient) -> Iterator[Callable[[], TestClien
     yield open_one
     for other in opened:
         other.close()
+
+
+@pytest.fixture
+def base_url(app: FastAPI) -> Iterator[str]:
+    """For browser tests: the app on a free 127.0.0.1 port, on a prepared database (migrated, demo data and
+    logins)."""
+    prepare(app.state.settings)
+    with served(app) as url:
+        yield url
+
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    """For browser tests: a page in its own browser context of a headless Chromium."""
+    with chromium() as browser:
+        yield browser.new_context().new_page()
 
 
 @pytest.fixture

@@ -6,22 +6,12 @@ from datetime import date
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from playwright.sync_api import Page, expect
 
-from keepwell.bootstrap import prepare
 from tests.api.console.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
-from tests.browser import chromium, served
+from tests.browser import chromium
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def base_url(app: FastAPI) -> Iterator[str]:
-    """The app served on a free loopback port (Rasa is not involved in API keys or ingest)."""
-    prepare(app.state.settings)
-    with served(app) as url:
-        yield url
 
 
 @pytest.fixture

@@ -1,35 +1,18 @@
 """The flagged queue in headless Chromium (Debian's package) against the gateway served by uvicorn: a CSM signs in,
 opens Flagged from the menu, sees why a conversation is flagged and resolves it with a note."""
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi import FastAPI
 from playwright.sync_api import Page, expect
 
 from keepwell import accounts
-from keepwell.bootstrap import DEMO_CSM, prepare
+from keepwell.bootstrap import DEMO_CSM
 from keepwell.conversations import flag_queue
 from keepwell.conversations.flags import raise_flag
 from keepwell.db import session_factory
 from keepwell.models import Conversation
-from tests.browser import chromium, served
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def base_url(app: FastAPI) -> Iterator[str]:
-    """The app on a free 127.0.0.1 port, on a prepared database (migrated, demo data and logins)."""
-    prepare(app.state.settings)
-    with served(app) as url:
-        yield url
-
-
-@pytest.fixture
-def page() -> Iterator[Page]:
-    with chromium() as browser:
-        yield browser.new_context().new_page()
 
 
 def test_a_csm_resolves_a_flagged_conversation_in_a_browser(base_url: str, app: FastAPI, page: Page) -> None:

@@ -2,34 +2,17 @@
 a CSM filters and searches the inbox, saves the view, opens a transcript, tags it, writes a note, marks it reviewed and
 adds a misunderstood message as a training example, all with the pages' own forms."""
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi import FastAPI
 from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
 
 from keepwell import conversations as log
-from keepwell.bootstrap import DEMO_CSM, prepare
+from keepwell.bootstrap import DEMO_CSM
 from keepwell.conversations import review, training
 from keepwell.db import session_factory
-from tests.browser import chromium, served
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def base_url(app: FastAPI) -> Iterator[str]:
-    """The app on a free 127.0.0.1 port, on a prepared database (migrated, demo data and logins)."""
-    prepare(app.state.settings)
-    with served(app) as url:
-        yield url
-
-
-@pytest.fixture
-def page() -> Iterator[Page]:
-    with chromium() as browser:
-        yield browser.new_context().new_page()
 
 
 def _chat(db: Session, text: str, intent: str, confidence: float, channel: str) -> str:

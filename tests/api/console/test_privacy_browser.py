@@ -3,7 +3,6 @@ a customer's conversations as CSV, then erases the customer, the button enabled 
 
 import csv
 import io
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -11,28 +10,13 @@ from fastapi import FastAPI
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from keepwell.bootstrap import DEMO_ADMIN, prepare
+from keepwell.bootstrap import DEMO_ADMIN
 from keepwell.db import session_factory
 from keepwell.models import Conversation, Customer, Message
-from tests.browser import chromium, served
 
 pytestmark = pytest.mark.browser
 
 WHO = "cus_001"
-
-
-@pytest.fixture
-def base_url(app: FastAPI) -> Iterator[str]:
-    """The app on a free 127.0.0.1 port, on a prepared database (migrated, demo data and logins)."""
-    prepare(app.state.settings)
-    with served(app) as url:
-        yield url
-
-
-@pytest.fixture
-def page() -> Iterator[Page]:
-    with chromium() as browser:
-        yield browser.new_context().new_page()
 
 
 def test_an_admin_exports_then_erases_a_customer_in_a_browser(base_url: str, app: FastAPI, page: Page) -> None:

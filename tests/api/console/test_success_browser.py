@@ -1,34 +1,17 @@
 """The Success desk in headless Chromium (Debian's package) against the gateway served by uvicorn: a CSM signs in,
 sees a playbook's task and a churn signal, marks the task done and resolves the signal with the page's own forms."""
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi import FastAPI
 from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
 
 from keepwell import accounts, signals
-from keepwell.bootstrap import DEMO_CSM, prepare
+from keepwell.bootstrap import DEMO_CSM
 from keepwell.db import session_factory
 from keepwell.models import CSMTask
-from tests.browser import chromium, served
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def base_url(app: FastAPI) -> Iterator[str]:
-    """The app on a free 127.0.0.1 port, on a prepared database (migrated, demo data and logins)."""
-    prepare(app.state.settings)
-    with served(app) as url:
-        yield url
-
-
-@pytest.fixture
-def page() -> Iterator[Page]:
-    with chromium() as browser:
-        yield browser.new_context().new_page()
 
 
 def test_a_csm_works_the_success_desk_in_a_browser(base_url: str, app: FastAPI, page: Page) -> None:
