@@ -5,7 +5,6 @@ role, a failure reason); passwords, tokens and session ids never go into it, and
 refused outright.
 """
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,6 +13,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from keepwell.models import AuditEvent, utcnow
+from keepwell.paging import Paged
 from keepwell.staff import StaffView, as_utc
 
 # The actions the console and the CLI record, in the order the audit page offers them as a filter.
@@ -75,21 +75,13 @@ class AuditEntry:
 
 
 @dataclass(frozen=True)
-class AuditPage:
+class AuditPage(Paged):
     """One page of entries, newest first, and how many match the filters in all."""
 
     items: list[AuditEntry]
     total: int
     page: int
     page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.page_size))
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 def record(

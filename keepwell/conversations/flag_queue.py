@@ -14,7 +14,6 @@ note. Computed reasons count only what happened after the latest such row, so an
 new one brings the conversation back. The route audits it as `flag.resolve`.
 """
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -35,6 +34,7 @@ from keepwell.models import (
     as_utc,
     utcnow,
 )
+from keepwell.paging import Paged
 
 PAGE_SIZE = 25
 MAX_PAGE = 10_000
@@ -71,19 +71,11 @@ class QueueEntry:
 
 
 @dataclass(frozen=True)
-class QueuePage:
+class QueuePage(Paged):
     entries: list[QueueEntry]
     total: int
     page: int
     page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.page_size))
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 def _watermarks() -> Subquery:

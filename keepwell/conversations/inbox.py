@@ -2,7 +2,6 @@
 page at a time, with how many match in all. The page's details (counts, tags, handoff, account) are read for its
 rows only, so a page costs the same with 100 conversations or 100,000."""
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,6 +12,7 @@ from keepwell.conversations.filters import InboxFilter, conditions
 from keepwell.conversations.overview import FALLBACK_INTENT, LOW_CONFIDENCE
 from keepwell.conversations.records import ROLE_CUSTOMER
 from keepwell.models import Conversation, ConversationFlag, ConversationTag, CSMUser, Customer, Handoff, Message, as_utc
+from keepwell.paging import Paged
 
 PAGE_SIZE = 25
 MAX_PAGE = 10_000
@@ -39,19 +39,11 @@ class InboxRow:
 
 
 @dataclass(frozen=True)
-class InboxPage:
+class InboxPage(Paged):
     rows: list[InboxRow]
     total: int  # conversations matching the filters, on every page
     page: int
     page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.page_size))
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 def search(session: Session, inbox: InboxFilter, page: int = 1, page_size: int = PAGE_SIZE) -> InboxPage:

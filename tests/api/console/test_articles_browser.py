@@ -12,7 +12,7 @@ from api.settings import Settings
 from keepwell.bootstrap import DEMO_CSM, prepare
 from tests.api.conftest import IDENTITY_SECRET
 from tests.api.console._articles import copy_articles, fake_reindexer
-from tests.browser import chromium, served
+from tests.browser import served
 
 pytestmark = pytest.mark.browser
 
@@ -35,12 +35,6 @@ def base_url(app: FastAPI, settings: Settings) -> Iterator[str]:
     prepare(app.state.settings)
     with served(app) as url:
         yield url
-
-
-@pytest.fixture
-def page() -> Iterator[Page]:
-    with chromium() as browser:
-        yield browser.new_context().new_page()
 
 
 def test_a_csm_writes_previews_saves_reindexes_and_asks(base_url: str, settings: Settings, page: Page) -> None:
