@@ -64,6 +64,8 @@ def test_the_desk_shows_tasks_signals_and_undelivered_webhook_calls(
 def test_an_empty_desk_says_so(csm_client: TestClient) -> None:
     page = csm_client.get("/console/success").text
     assert "No open tasks." in page and "No open churn signals." in page and 'data-testid="undelivered"' not in page
+    # The page's title is its name alone (the funnel's table was once pasted into the title block).
+    assert "<title>Success desk · Keepwell</title>" in page and page.count('id="funnel-head"') == 1
 
 
 def test_a_csm_marks_a_task_done_and_resolves_a_signal_both_audited(
