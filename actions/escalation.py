@@ -7,9 +7,9 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 
-from actions.customer import current_account, logged_message_id
+from actions.customer import current_account, health_of, logged_message_id
 from actions.replies import HANDOFF_BUTTON, Reply
-from keepwell import escalation, health
+from keepwell import escalation
 from keepwell.escalation import Turn
 
 # Set by every answer that could go unhelped (knowledge base, churn moments): whether this answer missed.
@@ -98,10 +98,11 @@ def declined_a_person(tracker: Tracker) -> bool:
 
 
 def _account_at_risk(tracker: Tracker) -> bool:
+    """At risk by the health the engine last recorded (what the CSM sees on the 360), not a fresh live score."""
     _customer_id, account = current_account(tracker)
     if account is None:
         return False
-    return escalation.is_at_risk(account, health.score(account))
+    return escalation.is_at_risk(account, health_of(account))
 
 
 # Reasons worth an offer even right after another one: the customer keeps saying it is broken, or wants to leave.

@@ -1,11 +1,15 @@
 """actions/escalation.py: the conversation read off the tracker, and the offer of a person made once."""
 
+from datetime import date
+
 import pytest
 from rasa_sdk.events import SlotSet
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete
+from sqlalchemy.orm import Session
 
 from actions.escalation import OFFER_SLOT, OFFERS, UNHELPFUL_SLOT, conversation_turns, offer_after_answer
 from keepwell import escalation
+from keepwell.models import HealthSnapshot
 from tests.actions.conftest import TrackerFactory
 
 pytestmark = pytest.mark.anyio
@@ -54,6 +58,18 @@ async def test_one_miss_asks_to_rephrase_unless_the_account_is_at_risk(
     assert (await offer_after_answer(healthy, unhelpful=True))[0] is None
     red = make_tracker(question, "ask_faq", customer_id="cus_014")
     offer, _events = await offer_after_answer(red, unhelpful=True)
+    assert offer is not None and offer.text == OFFERS[escalation.AT_RISK_ACCOUNT]
+
+
+async def test_at_risk_is_read_from_the_recorded_health_not_a_live_score(
+    make_tracker: TrackerFactory, engine: Engine
+) -> None:
+    # cus_002 scores green live; the engine's last recompute recorded it red, and the CSMs see red on its 360.
+    with Session(engine) as session, session.begin():
+        session.execute(delete(HealthSnapshot).where(HealthSnapshot.account_id == "cus_002"))
+        session.add(HealthSnapshot(account_id="cus_002", as_of=date.today(), scorecard="default", score=20, band="red"))
+    tracker = make_tracker("where is the flux capacitor setting", "ask_faq", customer_id="cus_002")
+    offer, _events = await offer_after_answer(tracker, unhelpful=True)
     assert offer is not None and offer.text == OFFERS[escalation.AT_RISK_ACCOUNT]
 
 
