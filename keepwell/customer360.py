@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from keepwell import accounts, handoffs, health_history, kpis, signals, tasks
+from keepwell import accounts, funnel, handoffs, health_history, kpis, signals, tasks
 from keepwell.accounts import Account
 from keepwell.conversations.records import ROLE_CUSTOMER
 from keepwell.handoffs import HandoffView
@@ -60,6 +60,7 @@ class ConversationRow:
 class Customer360:
     account: Account
     plan_label: str
+    add_ons: list[str]  # of the subscription term in force
     segment: str
     arr_band: str | None
     touch_model: str | None
@@ -101,6 +102,7 @@ def customer_360(session: Session, account_id: str, today: date, settings: CoreS
     return Customer360(
         account=account,
         plan_label=PLAN_LABELS.get(account.plan, account.plan),
+        add_ons=funnel.current_add_ons(session, account_id, today),
         segment=segment_of(account).label,
         arr_band=customer.arr_band,
         touch_model=customer.touch_model,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from keepwell import signals
 from keepwell.accounts import Account
 from keepwell.health import HealthScore
-from keepwell.models import CSMTask, Customer, OfferEvent, utcnow
+from keepwell.models import CSMTask, Customer, OfferEvent, Subscription, utcnow
 from keepwell.models.offers import OFFER_EVENTS
 from keepwell.offer_catalogue import Offer
 from keepwell.offers import Recommendation, Standing, recommend
@@ -60,7 +60,7 @@ def standing(
     session: Session, account_id: str, now: datetime | None = None, repeat_days: int | None = None
 ) -> Standing:
     """The account's open churn signals, the offers shown to it within `repeat_days` (default
-    `KEEPWELL_OFFER_REPEAT_DAYS`) and the offers it accepted."""
+    `KEEPWELL_OFFER_REPEAT_DAYS`), the offers it accepted and the add-ons of its subscription term in force."""
     now = now or utcnow()
     days = get_core_settings().offer_repeat_days if repeat_days is None else repeat_days
     rows = session.execute(
@@ -74,6 +74,24 @@ def standing(
         open_signals=signals.open_kinds(session, account_id),
         recently_shown=frozenset(offer_id for offer_id, event in rows if event == "shown"),
         owned=frozenset(offer_id for offer_id, event in rows if event == "accepted"),
+        add_ons=frozenset(current_add_ons(session, account_id, now.date())),
+    )
+
+
+def current_add_ons(session: Session, account_id: str, today: date) -> list[str]:
+    """The add-ons of the account's term in force on `today` (the latest started, not ended); none without one."""
+    return (
+        session.scalar(
+            select(Subscription.add_ons)
+            .where(
+                Subscription.account_id == account_id,
+                Subscription.started_on <= today,
+                (Subscription.ended_on.is_(None)) | (Subscription.ended_on > today),
+            )
+            .order_by(Subscription.started_on.desc(), Subscription.id.desc())
+            .limit(1)
+        )
+        or []
     )
 
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from keepwell.accounts import Account
 from keepwell.health import MIN_SEATS_FOR_SUPPORT_LOAD, HealthScore
+from keepwell.models.subscriptions import ADD_ON_KEY
 from keepwell.segments import COMPANY_SIZES, LIFECYCLE_STAGES, PLANS
 
 DEFAULT_CATALOGUE_PATH = Path(__file__).resolve().with_name("offers.yml")
@@ -119,6 +120,8 @@ class Offer:
     eligibility: Eligibility = Eligibility()
     upgrade_to: str | None = None
     priority: int = 0
+    # The add-on this offer sells (a subscription's `add_ons` key): an account whose term includes it owns it.
+    add_on: str | None = None
 
     @property
     def is_plan_upgrade(self) -> bool:
@@ -191,6 +194,7 @@ class _OfferIn(BaseModel):
     url: str
     upgrade_to: str | None = None
     priority: int = Field(default=0, ge=0, le=10)
+    add_on: str | None = Field(default=None, pattern=ADD_ON_KEY)
     eligible: _EligibleIn = Field(default_factory=_EligibleIn)
 
     @field_validator("url")
@@ -220,6 +224,8 @@ class _OfferIn(BaseModel):
         bands = self.eligible.bands or list(BANDS)
         if self.kind in SELLING_KINDS and "red" in bands:
             raise ValueError(f"{self.kind} offers may not target red accounts; list bands without red")
+        if self.add_on is not None and self.kind != "cross_sell":
+            raise ValueError("only cross_sell offers may set add_on")
         if self.upgrade_to is not None:
             if self.kind != "upsell":
                 raise ValueError("only upsell offers may set upgrade_to")
@@ -239,6 +245,7 @@ class _OfferIn(BaseModel):
             eligibility=self.eligible.to_eligibility(),
             upgrade_to=self.upgrade_to,
             priority=self.priority,
+            add_on=self.add_on,
         )
 
 

@@ -56,11 +56,16 @@ class Recommendation:
 @dataclass(frozen=True)
 class Standing:
     """What the database knows of an account beyond its usage: the kinds of its open churn signals, the offers shown
-    to it within the repeat period, and the offers it accepted (owns)."""
+    to it within the repeat period, the offers it accepted, and the add-ons its subscription term in force includes
+    (the last two it owns)."""
 
     open_signals: frozenset[str] = frozenset()
     recently_shown: frozenset[str] = frozenset()
     owned: frozenset[str] = frozenset()
+    add_ons: frozenset[str] = frozenset()
+
+    def owns(self, offer: Offer) -> bool:
+        return offer.id in self.owned or (offer.add_on is not None and offer.add_on in self.add_ons)
 
 
 OPEN_SIGNAL_REASON = (
@@ -98,7 +103,8 @@ def recommend(
         health: its health score (`health.score(account)`); the band decides which kinds of offer are allowed.
         catalogue: offers from `load_catalogue`, in the order that breaks ties.
         limit: the most offers to return.
-        standing: open churn signals (none at all then), offers shown recently and owned (left out); None: none.
+        standing: open churn signals (none at all then), offers shown recently or owned, add-ons the subscription
+            includes (left out); None: none.
 
     Returns:
         Up to `limit` eligible offers, best fit first, and a reason fit to show a CSM or the customer.
@@ -108,7 +114,7 @@ def recommend(
         return Recommendation(offers=[], reason=OPEN_SIGNAL_REASON)
     kinds = KIND_ORDER[health.band]
     eligible = [offer for offer in catalogue if offer.kind in kinds and is_eligible(offer, account, health)]
-    fresh = [offer for offer in eligible if offer.id not in standing.recently_shown | standing.owned]
+    fresh = [offer for offer in eligible if offer.id not in standing.recently_shown and not standing.owns(offer)]
     # sorted() is stable: equal keys keep catalogue order.
     ranked = sorted(fresh, key=lambda o: (kinds.index(o.kind), -fit(o)))
     best_of_each_kind = [o for i, o in enumerate(ranked) if all(other.kind != o.kind for other in ranked[:i])]

@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime
 from operator import itemgetter
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from keepwell.models.subscriptions import BILLING_STATES, SUBSCRIPTION_STATUSES
+from keepwell.models.subscriptions import ADD_ON_KEY, BILLING_STATES, MAX_ADD_ONS, SUBSCRIPTION_STATUSES
 from keepwell.segments import COMPANY_SIZES, LIFECYCLE_STAGES, PLANS
 
 # An account id is also the `sub` of the customer's identity token, so it follows the same alphabet.
@@ -75,6 +75,22 @@ class SubscriptionRow(Row):
     ended_on: date | None = None
     status: Literal[SUBSCRIPTION_STATUSES] = "active"  # type: ignore[valid-type]
     billing_state: Literal[BILLING_STATES] = "current"  # type: ignore[valid-type]
+    # In CSV, the keys separated by `;` (`automations-pro;premium-support`); in JSON, a list.
+    add_ons: list[Annotated[str, StringConstraints(pattern=ADD_ON_KEY, max_length=64)]] = Field(
+        default_factory=list, max_length=MAX_ADD_ONS
+    )
+
+    @field_validator("add_ons", mode="before")
+    @classmethod
+    def _split_add_ons(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [key.strip() for key in value.split(";") if key.strip()]
+        return value
+
+    @field_validator("add_ons")
+    @classmethod
+    def _distinct_add_ons(cls, value: list[str]) -> list[str]:
+        return sorted(set(value))
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> "SubscriptionRow":

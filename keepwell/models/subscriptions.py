@@ -2,13 +2,16 @@
 
 from datetime import date
 
-from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keepwell.models.base import Base
 
 SUBSCRIPTION_STATUSES = ("trialing", "active", "canceled", "superseded")
 BILLING_STATES = ("current", "past_due", "unpaid")
+# An add-on's key, as the offer catalogue and the subscription rows name it: `automations-pro`.
+ADD_ON_KEY = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+MAX_ADD_ONS = 50
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
@@ -48,3 +51,5 @@ class Subscription(Base):
     ended_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="active")  # one of SUBSCRIPTION_STATUSES
     billing_state: Mapped[str] = mapped_column(String(16), default="current")  # one of BILLING_STATES
+    # The add-ons this term includes, by the catalogue's `add_on` keys (offers.yml): never offered to the account.
+    add_ons: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy.orm import Session
 
 from keepwell import customer360, signals
-from keepwell.models import Conversation, CSMTask, Customer, Handoff, Message, OfferEvent, OnboardingStep
+from keepwell.models import Conversation, CSMTask, Customer, Handoff, Message, OfferEvent, OnboardingStep, Subscription
 from keepwell.settings import CoreSettings
 
 TODAY = date(2026, 3, 31)
@@ -41,6 +41,8 @@ def test_the_360_of_an_account(session: Session, add_customer: Callable[..., Cus
     signal_id, _ = signals.open_cancellation_request(session, "cus_001", "cancelling", "bye", "c1")
     signals.resolve(session, signal_id, "csm@demo.test", "talked them round")
     signals.open_signal(session, "cus_001", signals.IDLE_SEATS, {"summary": "2 of 10 seats used"})
+    session.add(Subscription(external_id="s1", account_id="cus_001", plan="growth", mrr=480.0, seats_purchased=20,
+                             seats_used=20, started_on=date(2025, 3, 31), add_ons=["premium-support"]))  # fmt: skip
     session.flush()
 
     view = customer360.customer_360(session, "cus_001", TODAY, CoreSettings())
@@ -62,6 +64,7 @@ def test_the_360_of_an_account(session: Session, add_customer: Callable[..., Cus
     ]
     assert view.health.band in ("green", "yellow", "red")  # no snapshot: scored live
     assert view.history == []
+    assert view.add_ons == ["premium-support"]
 
 
 def test_an_unknown_account_has_no_360(session: Session) -> None:

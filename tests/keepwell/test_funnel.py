@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from keepwell import funnel, signals
 from keepwell.accounts import Account
 from keepwell.health import HealthScore
-from keepwell.models import Customer, OfferEvent
+from keepwell.models import Customer, OfferEvent, Subscription
 from keepwell.offer_catalogue import Offer, load_catalogue
 from keepwell.offers import OPEN_SIGNAL_REASON, Standing, recommend, why_it_fits
 
@@ -94,6 +94,30 @@ def test_standing_reads_signals_the_repeat_period_and_acceptances(db: Session, s
     )
     signals.open_signal(db, account.id, signals.DETRACTOR_NPS, {"summary": "NPS 3"})
     assert funnel.standing(db, account.id, NOW, repeat_days=30).open_signals == {"detractor_nps"}
+
+
+def test_an_add_on_the_subscription_includes_is_never_offered(catalogue, make_account, make_usage) -> None:
+    account = make_account(plan="growth", usage=make_usage(feature_adoption=0.8, active_users=18))
+    offered = [o.id for o in recommend(account, GREEN, catalogue, limit=10).offers]
+    assert "addon-automations-pro" in offered
+    owning = recommend(account, GREEN, catalogue, limit=10, standing=Standing(add_ons=frozenset({"automations-pro"})))
+    assert [o.id for o in owning.offers] == [o for o in offered if o != "addon-automations-pro"]
+
+
+def test_standing_reads_the_add_ons_of_the_term_in_force(db: Session, stored) -> None:
+    account = stored()
+
+    def term(external_id: str, started: date, ended: date | None, add_ons: list[str]) -> Subscription:
+        seats = {"seats_purchased": 10, "seats_used": 8}
+        return Subscription(external_id=external_id, account_id=account.id, plan="growth", mrr=100.0, **seats,
+                            started_on=started, ended_on=ended, add_ons=add_ons)  # fmt: skip
+
+    db.add(term("old", date(2024, 1, 1), date(2025, 1, 1), ["premium-support"]))
+    db.add(term("now", date(2025, 1, 1), None, ["automations-pro", "data-residency-eu"]))
+    db.add(term("next", date(2025, 9, 1), None, ["advanced-analytics"]))  # starts after NOW
+    db.flush()
+    assert funnel.standing(db, account.id, NOW).add_ons == {"automations-pro", "data-residency-eu"}
+    assert funnel.standing(db, stored(id="cus_without_terms").id, NOW).add_ons == frozenset()
 
 
 def test_recommend_and_record_caps_repeats_across_calls(db: Session, stored, catalogue) -> None:

@@ -355,6 +355,8 @@ def test_a_valid_file_loads_into_offers(write_catalogue: Callable[[Any], Path], 
             "upgrade_to 'growth' is not above eligible plans ['growth']",
         ),
         ({"kind": "upsell", "upgrade_to": "platinum"}, "upgrade_to 'platinum' is not a plan"),
+        ({"add_on": "Automations Pro"}, "offer #1 (addon-test) add_on: String should match pattern"),
+        ({"kind": "enablement", "add_on": "training"}, "only cross_sell offers may set add_on"),
     ],
 )
 def test_invalid_offers_are_refused_with_a_clear_message(

@@ -2,6 +2,7 @@
 transaction. Every error path names the file, the line (CSV, header = 1) or item (JSON, from 0) and the reason,
 and a run with an error must be rolled back whole; the sample files import, twice without a change."""
 
+import json
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -212,3 +213,20 @@ def test_subscriptions_and_answers_are_stored_as_given(migrated: Engine) -> None
         comment = session.scalar(select(SurveyAnswer.comment).where(SurveyAnswer.external_id == "nps-2025-05-bright"))
     assert ended == date(2025, 2, 12)
     assert comment == "Exports keep failing."
+
+
+def test_a_terms_add_ons_are_read_from_a_list_in_csv_or_json_and_a_bad_key_is_refused(
+    migrated: Engine, put: Write
+) -> None:
+    _run(migrated, [SAMPLES])
+    with session_factory(migrated)() as session:
+        add_ons = dict(session.execute(select(Subscription.external_id, Subscription.add_ons)).all())
+    assert add_ons["sub-acme-2"] == ["automations-pro"] and add_ons["sub-acme-1"] == []
+    term = {"external_id": "sub-acme-3", "account_id": "acme-co", "plan": "growth", "mrr": 500, "seats_purchased": 20,
+            "seats_used": 19, "started_on": "2025-06-01"}  # fmt: skip
+    report, _ = _run(migrated, [put("subscriptions.json", json.dumps([{**term, "add_ons": ["premium-support"]}]))])
+    assert not report.errors
+    header = "external_id,account_id,plan,mrr,seats_purchased,seats_used,started_on,add_ons\n"
+    report, _ = _run(migrated, [put("subscriptions.csv", header + "sub-acme-4,acme-co,growth,500,20,19,2025-07-01,"
+                                    "Premium Support\n")])  # fmt: skip
+    assert [(error.line, error.field) for error in report.errors] == [(2, "add_ons.0")], report.errors
