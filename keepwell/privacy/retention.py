@@ -66,7 +66,7 @@ def _rows_of(session: Session, conversation_ids: Any) -> dict[str, int]:
     counts = {}
     for table in Base.metadata.sorted_tables:
         column = table.c.id if table.name == "conversations" else table.c.get(scopes.CONVERSATION_COLUMN)
-        if column is None or (table.name, column.name) in scopes.DETACHED or table.name in scopes.KEPT:
+        if column is None or (table.name, column.name) in scopes.RETENTION_DETACHED or table.name in scopes.KEPT:
             continue
         if count := session.scalar(select(func.count()).select_from(table).where(column.in_(conversation_ids))):
             counts[table.name] = count
@@ -112,7 +112,7 @@ def run(
                 break
             # Tracker first: if the app database then fails, the conversations are still found next time.
             report.tracker_events += tracker.delete_events(tracker_engine, ids)
-            found = scopes.find(session, scopes.Scope(conversation_ids=ids))
+            found = scopes.find(session, scopes.Scope(conversation_ids=ids, detached=scopes.RETENTION_DETACHED))
             for table, count in scopes.delete_rows(session, found).items():
                 report.rows[table] = report.rows.get(table, 0) + count
         report.deleted += len(ids)

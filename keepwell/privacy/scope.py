@@ -25,6 +25,9 @@ CUSTOMER_COLUMNS = ("customer_id", "account_id")
 # (table, column): set to NULL rather than delete the row. The offer funnel counts showings; which conversation one
 # happened in is not worth keeping once the conversation is gone (keepwell/models/offers.py).
 DETACHED = frozenset({("offer_events", "conversation_id")})
+# Retention detaches these too. A training example is data a CSM curated for the model, not a record of the
+# conversation, so it outlives the conversation's retention period; erasing the customer deletes it (their words).
+RETENTION_DETACHED = DETACHED | {("training_examples", "conversation_id")}
 # Never deleted by the walk: the audit log is scrubbed of the customer instead (keepwell/privacy/erasure.py).
 KEPT = frozenset({"audit_events"})
 
@@ -36,6 +39,8 @@ class Scope:
     conversation_ids: Collection[str] = ()
     account_id: str | None = None
     contact_ids: Collection[int] = ()
+    # (table, conversation column) pairs set to NULL instead of deleted.
+    detached: frozenset[tuple[str, str]] = DETACHED
     # Primary keys found per table, filled by `find`.
     keys: dict[str, set[Any]] = field(default_factory=dict)
 
@@ -59,7 +64,7 @@ def find(session: Session, scope: Scope) -> Scope:
 def delete_rows(session: Session, scope: Scope) -> dict[str, int]:
     """Detach, then delete what `find` found, children first; returns the rows deleted per table."""
     counts: dict[str, int] = {}
-    for table_name, column_name in sorted(DETACHED):
+    for table_name, column_name in sorted(scope.detached):
         table = Base.metadata.tables.get(table_name)
         if table is None:
             continue
@@ -87,7 +92,7 @@ def _conditions(table: Table, scope: Scope) -> list[ColumnElement[bool]]:
     columns = table.c
     if table.name == "conversations" and scope.conversation_ids:
         conditions += _in(_primary_key(table), scope.conversation_ids)
-    detached = (table.name, CONVERSATION_COLUMN) in DETACHED
+    detached = (table.name, CONVERSATION_COLUMN) in scope.detached
     if CONVERSATION_COLUMN in columns and scope.conversation_ids and not detached:
         conditions += _in(columns[CONVERSATION_COLUMN], scope.conversation_ids)
     if scope.account_id is not None:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from keepwell.models import Conversation, Feedback, Handoff, Message, OfferEvent
+from keepwell.models import Conversation, Feedback, Handoff, Message, OfferEvent, TrainingExample
 from keepwell.privacy import retention
 from tests.api.conftest import TrackerEvents
 from tests.keepwell.privacy.test_erasure import _conversation, _customer
@@ -51,6 +51,10 @@ def test_a_run_deletes_what_is_past_retention_in_batches(engine: Engine, session
     assert session.scalar(select(func.count()).select_from(Feedback)) == 3
     # The funnel keeps counting the showing; it no longer points at the deleted conversation.
     assert session.scalars(select(OfferEvent.conversation_id)).all() == [None]
+    # A CSM's training examples are kept for the model; those of the conversations that went are detached.
+    examples = dict(session.execute(select(TrainingExample.text, TrainingExample.conversation_id)).all())
+    kept = {"edge": "edge", "new": "new", "old-handled": "old-handled", "old-1": None, "old-2": None}
+    assert examples == {f"said in {name}": conversation for name, conversation in kept.items()}
     with tracker._engine.connect() as connection:
         senders = {row[0] for row in connection.exec_driver_sql("SELECT DISTINCT sender_id FROM events")}
     assert senders == {"edge", "new", "old-handled"}
