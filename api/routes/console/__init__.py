@@ -13,6 +13,7 @@ from api.routes.console import (
     feedback,
     flags,
     handoffs,
+    missing,
     privacy,
     review,
     saved_views,
@@ -40,5 +41,7 @@ for _module in (
     privacy,
 ):
     router.include_router(_module.router)
+# Last: its catch-all answers any console page not found above.
+router.include_router(missing.router)
 
 __all__ = ["admin_required", "csrf_rejected", "login_required", "router"]
