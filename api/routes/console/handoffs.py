@@ -20,7 +20,7 @@ from api.deps import (
 from api.routes.console import _customers
 from api.routes.console._pages import NO_STORE, flash, not_found, redirect, render, safe_next
 from api.routes.console.conversations import transcript_page
-from api.services.rasa import RasaUnavailable
+from api.services.rasa import RasaClient, RasaUnavailable
 from keepwell import audit, handoffs
 from keepwell.handoffs import HandoffError, HandoffNotFound, HandoffView
 from keepwell.staff import StaffView
@@ -152,6 +152,17 @@ def take_over(
     return redirect(f"/console/conversations/{handoff.conversation_id}")
 
 
+async def _resume(rasa: RasaClient, handoff: HandoffView) -> None:
+    """Let the bot answer in the conversation again. The gateway's own "assistant unavailable" handoff never paused
+    Rasa (the customer's messages since were held, not processed), so it closes even while the assistant is still
+    down; it is resumed anyway when Rasa answers, in case a turn finished late with a pause."""
+    try:
+        await rasa.resume(handoff.conversation_id)
+    except RasaUnavailable:
+        if handoff.kind != handoffs.ASSISTANT_UNAVAILABLE:
+            raise
+
+
 @router.post("/{handoff_id}/close", include_in_schema=False, dependencies=SignedInForm)
 async def close(
     request: Request, handoff_id: HandoffId, staff: CurrentStaff, session: SessionDep, rasa: RasaDep, live: LiveDep
@@ -163,7 +174,7 @@ async def close(
     try:
         # Closed, the conversation is the assistant's again: Rasa must stop ignoring it, or the customer's next
         # message would get no answer.
-        await rasa.resume(handoff.conversation_id)
+        await _resume(rasa, handoff)
     except RasaUnavailable:
         session.rollback()  # still open, no question asked
         raise HTTPException(
@@ -197,7 +208,7 @@ async def release_handoff(
     if released is None:
         return not_found(request, "handoff")
     try:
-        await rasa.resume(released.conversation_id)
+        await _resume(rasa, released)
     except RasaUnavailable:
         session.rollback()  # the handoff stays open: the bot is still paused
         raise HTTPException(503, "The assistant is unavailable; the handoff stays open. Try again shortly.") from None

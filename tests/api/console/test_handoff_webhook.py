@@ -1,5 +1,6 @@
 """The handoff webhook through the gateway: a take-over in the console is posted to the receiver by the gateway's
-own sender, and a notification the receiver refused shows on the success desk beside the playbooks' failed calls."""
+own sender, and a notification the receiver refused shows on the success desk beside the playbooks' failed calls.
+An "assistant unavailable" handoff closes while the assistant is still down."""
 
 import html as html_lib
 import time
@@ -17,6 +18,7 @@ from keepwell.models import Handoff
 from keepwell.staff import StaffView
 from tests.api.conftest import IDENTITY_SECRET
 from tests.api.console.conftest import CsrfOf
+from tests.api.fakes import FakeRasa
 from tests.webhook_receiver import Receiver, receiving
 
 
@@ -82,3 +84,22 @@ def test_a_refused_handoff_notification_shows_on_the_success_desk(
     assert f'href="/console/conversations/{conversation_id}">Handoff</a>' in undelivered
     assert "Anonymous visitor" in undelivered and "HTTP 400: nope" in undelivered and "failed" in undelivered
     assert "secret-path" not in page, "a webhook URL's path may hold its secret"
+
+
+@pytest.mark.parametrize(("kind", "closes"), [(handoffs.ASSISTANT_UNAVAILABLE, True), (None, False)])
+def test_an_assistant_unavailable_handoff_closes_while_the_assistant_is_down(
+    csm_client: TestClient, db: Session, csrf_of: CsrfOf, rasa: FakeRasa, kind: str | None, closes: bool
+) -> None:
+    """Rasa never paused that conversation (its messages were held), so closing needs no resume; a handoff the
+    action opened paused Rasa, and stays open until Rasa can be told to resume."""
+    conversation_id = csm_client.post("/api/conversations").json()["conversation_id"]
+    handoff = handoffs.request_handoff(db, conversation_id, None, "hello?", [], kind=kind)
+    db.commit()
+    rasa.available = False
+    token = csrf_of(csm_client, f"/console/conversations/{conversation_id}")
+
+    response = csm_client.post(f"/console/handoffs/{handoff.id}/close", data={"csrf": token}, follow_redirects=False)
+
+    db.expire_all()
+    assert response.status_code == (303 if closes else 503)
+    assert handoffs.get(db, handoff.id).status == ("closed" if closes else "open")  # type: ignore[union-attr]
