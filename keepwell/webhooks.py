@@ -149,9 +149,13 @@ def _claim(session: Session, delivery_id: int, lease_s: float) -> bool:
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def due(session: Session) -> list[int]:
-    """Deliveries not delivered yet (pending or failed), oldest first."""
-    query = select(WebhookDelivery.id).where(WebhookDelivery.status != "delivered").order_by(WebhookDelivery.id)
+def due(session: Session, key_prefix: str = "") -> list[int]:
+    """Deliveries not delivered yet (pending or failed) whose event key starts with `key_prefix`, oldest first."""
+    query = (
+        select(WebhookDelivery.id)
+        .where(WebhookDelivery.status != "delivered", WebhookDelivery.event_key.startswith(key_prefix))
+        .order_by(WebhookDelivery.id)
+    )
     return list(session.scalars(query))
 
 
