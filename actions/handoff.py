@@ -45,7 +45,12 @@ def handoff_reason(tracker: Tracker) -> str:
 def _record(tracker: Tracker, customer_id: str | None) -> None:
     with session_scope(services.engine()) as session:
         handoffs.request_handoff(
-            session, tracker.sender_id, customer_id, handoff_reason(tracker), transcript(tracker.events)
+            session,
+            tracker.sender_id,
+            customer_id,
+            handoff_reason(tracker),
+            transcript(tracker.events),
+            settings=get_settings(),  # the webhook to notify; the gateway's sender posts it
         )
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Form, Request
 from sqlalchemy.orm import Session
 
+from api.services.handoff_webhooks import HandoffWebhookSender
 from api.services.live import LiveSignals
 from api.services.rasa import RasaClient
 from api.services.rate_limits import RateLimiter
@@ -62,6 +63,10 @@ def get_turns(request: Request) -> Turns:
 
 def get_live(request: Request) -> LiveSignals:
     return request.app.state.live
+
+
+def get_handoff_webhooks(request: Request) -> HandoffWebhookSender:
+    return request.app.state.handoff_webhooks
 
 
 def get_rate_limiter(request: Request) -> RateLimiter:
@@ -128,6 +133,7 @@ SessionDep = Annotated[Session, Depends(get_session)]
 RasaDep = Annotated[RasaClient, Depends(get_rasa)]
 TurnsDep = Annotated[Turns, Depends(get_turns)]
 LiveDep = Annotated[LiveSignals, Depends(get_live)]
+HandoffWebhooksDep = Annotated[HandoffWebhookSender, Depends(get_handoff_webhooks)]
 RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
 ClientAddress = Annotated[str, Depends(client_address)]
 CurrentStaff = Annotated[StaffView, Depends(current_staff)]

@@ -21,6 +21,7 @@ from api.routes import chat, console, conversations, demo, health, ingest, pages
 from api.schemas import ValidationErrorPublic
 from api.services import sessions
 from api.services.articles import HelpCentre
+from api.services.handoff_webhooks import HandoffWebhookSender
 from api.services.live import LiveSignals, RedisLiveSignals
 from api.services.rasa import RasaClient
 from api.services.rate_limits import RateLimited, limiter_for
@@ -29,6 +30,7 @@ from api.services.retention import RetentionWorker
 from api.services.tracker_events import TrackerEvents
 from api.services.turns import Turns
 from api.settings import Settings, get_settings
+from keepwell import webhooks
 from keepwell.db import check_current, get_engine
 from knowledge_base.authoring import ArticleStore
 from knowledge_base.reindexer import Reindexer
@@ -79,13 +81,19 @@ def _lifespan(settings: Settings, rasa: RasaClient | None) -> Callable[[FastAPI]
         app.state.tracker_engine = get_engine(settings.resolved_tracker_store_url)
         tracker = TrackerEvents(app.state.tracker_engine)
         app.state.turns = Turns(app.state.engine, app.state.rasa, tracker, app.state.live, settings)
-        app.state.redelivery = Redelivery(app.state.engine, app.state.turns, app.state.rasa, app.state.live, settings)
+        policy = webhooks.WebhookPolicy.from_settings(settings)
+        app.state.handoff_webhooks = HandoffWebhookSender(app.state.engine, policy)
+        app.state.handoff_webhooks.start()
+        app.state.redelivery = Redelivery(
+            app.state.engine, app.state.turns, app.state.rasa, app.state.live, settings, app.state.handoff_webhooks
+        )
         app.state.redelivery.start()
         app.state.retention = RetentionWorker(app.state.engine, app.state.tracker_engine, settings.retention_days)
         app.state.retention.start()
         yield
         await app.state.retention.stop()
         await app.state.redelivery.stop()
+        await app.state.handoff_webhooks.stop()
         await app.state.turns.stop()
         await app.state.live.stop()
         await app.state.rasa.aclose()

@@ -3,7 +3,8 @@
 A handoff lands in the queue of the account's owner CSM (the shared queue for anonymous visitors and unowned
 accounts). Only the CSM it is assigned to replies or closes it; another CSM takes it over first (the console audits
 that). Replies go to the conversation log as the `agent` role with the CSM's display name; closing asks the customer
-the CSAT question, whose answer is kept on the handoff.
+the CSAT question, whose answer is kept on the handoff. Opening, taking over and assigning queue a webhook
+notification (keepwell/handoff_webhook.py) in the same transaction.
 """
 
 from dataclasses import dataclass
@@ -13,9 +14,10 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from keepwell import escalation
+from keepwell import escalation, handoff_webhook
 from keepwell.conversations import ROLE_AGENT, ROLE_SYSTEM, SENT, MessageView, view_of
 from keepwell.models import Conversation, CSMUser, Customer, Handoff, Message, as_utc, utcnow
+from keepwell.settings import CoreSettings
 from keepwell.staff import StaffView
 
 OPEN, RELEASED, CLOSED = "open", "released", "closed"
@@ -166,11 +168,12 @@ def request_handoff(
     reason: str,
     transcript: list[dict[str, Any]],
     kind: str | None = None,
+    settings: CoreSettings | None = None,
 ) -> HandoffView:
     """Open a handoff for the conversation, or return the one already open (asking twice changes nothing).
 
     It is assigned to the account's owner CSM, or to nobody (the shared queue) for an anonymous visitor or an
-    account without an owner.
+    account without an owner. A new one queues its webhook notification (`settings`: whose webhook URL).
     """
     existing = _open(session, conversation_id)
     if existing is not None:
@@ -187,7 +190,9 @@ def request_handoff(
     )
     session.add(handoff)
     session.flush()
-    return _views(session, [handoff])[0]
+    view = _views(session, [handoff])[0]
+    handoff_webhook.queue(session, view, handoff_webhook.OPENED, settings)
+    return view
 
 
 def _open(session: Session, conversation_id: str) -> Handoff | None:
@@ -232,13 +237,15 @@ def _locked(session: Session, handoff_id: int) -> Handoff:
     return handoff
 
 
-def _must_hold(handoff: Handoff, staff: StaffView) -> None:
-    """Only the assignee acts on an open handoff; one in the shared queue goes to whoever acts first."""
+def _must_hold(handoff: Handoff, staff: StaffView) -> bool:
+    """Only the assignee acts on an open handoff; one in the shared queue goes to whoever acts first (True then)."""
     if handoff.status != OPEN:
         raise NotOpen("This handoff is no longer open: the conversation is back with the assistant.")
     if handoff.assigned_to_id is not None and handoff.assigned_to_id != staff.id:
         raise AssignedElsewhere("This conversation is assigned to another CSM. Take it over to reply.")
+    assigned = handoff.assigned_to_id is None
     handoff.assigned_to_id = staff.id
+    return assigned
 
 
 def release(session: Session, handoff_id: int, released_by: str) -> HandoffView | None:
@@ -253,8 +260,11 @@ def release(session: Session, handoff_id: int, released_by: str) -> HandoffView 
     return _views(session, [handoff])[0]
 
 
-def take_over(session: Session, handoff_id: int, staff: StaffView) -> tuple[HandoffView, int | None]:
-    """Assign an open handoff to `staff`. Returns it and whom it was assigned to before (None: the shared queue).
+def take_over(
+    session: Session, handoff_id: int, staff: StaffView, settings: CoreSettings | None = None
+) -> tuple[HandoffView, int | None]:
+    """Assign an open handoff to `staff` (queuing the notification when it changes hands). Returns it and whom it
+    was assigned to before (None: the shared queue).
 
     Raises:
         HandoffNotFound, NotOpen.
@@ -265,7 +275,10 @@ def take_over(session: Session, handoff_id: int, staff: StaffView) -> tuple[Hand
     previous = handoff.assigned_to_id
     handoff.assigned_to_id = staff.id
     session.flush()
-    return _views(session, [handoff])[0], previous
+    view = _views(session, [handoff])[0]
+    if previous != staff.id:
+        handoff_webhook.queue(session, view, handoff_webhook.ASSIGNED, settings)
+    return view, previous
 
 
 def _clean_reply(text: str) -> str:
@@ -303,22 +316,28 @@ def _add_message(
     return view_of(message)
 
 
-def reply(session: Session, handoff_id: int, staff: StaffView, text: str) -> tuple[MessageView, HandoffView]:
+def reply(
+    session: Session, handoff_id: int, staff: StaffView, text: str, settings: CoreSettings | None = None
+) -> tuple[MessageView, HandoffView]:
     """Write a CSM's reply to the conversation log (role `agent`, with their display name); the first reply records
-    the customer's waiting time. The caller commits, then wakes the conversation's live stream.
+    the customer's waiting time, and one from the shared queue assigns the handoff (notified like a take-over).
+    The caller commits, then wakes the conversation's live stream.
 
     Raises:
         HandoffNotFound, NotOpen, AssignedElsewhere, InvalidText.
     """
     cleaned = _clean_reply(text)
     handoff = _locked(session, handoff_id)
-    _must_hold(handoff, staff)
+    assigned = _must_hold(handoff, staff)
     message = _add_message(session, handoff.conversation_id, ROLE_AGENT, cleaned, staff, None)
     if handoff.first_reply_at is None:
         handoff.first_reply_at = message.created_at
         handoff.wait_s = round((as_utc(message.created_at) - as_utc(handoff.created_at)).total_seconds(), 3)
     session.flush()
-    return message, _views(session, [handoff])[0]
+    view = _views(session, [handoff])[0]
+    if assigned:
+        handoff_webhook.queue(session, view, handoff_webhook.ASSIGNED, settings)
+    return message, view
 
 
 def close(session: Session, handoff_id: int, staff: StaffView) -> tuple[HandoffView, MessageView]:

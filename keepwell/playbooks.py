@@ -38,6 +38,7 @@ DEFAULT_PLAYBOOKS_PATH = Path(__file__).resolve().with_name("playbooks.yml")
 TEMPLATE_FIELDS = frozenset(
     "account_name account_id plan mrr band score renewal_date days_to_renewal signal evidence".split()
 )
+KEY_PREFIX = "playbook:"  # of every task and delivery key a playbook raises
 _KEY_CHUNK = 500  # keys per IN (...) when looking for tasks and deliveries already raised
 
 
@@ -224,8 +225,9 @@ def run(
     if events:
         _act(session, events, today, settings, summary)
     session.commit()
+    # The playbooks' own calls only: handoff notifications have the gateway's sender and its retry rules.
     summary.calls = webhooks.deliver(
-        session, webhooks.due(session), policy or webhooks.WebhookPolicy.from_settings(settings)
+        session, webhooks.due(session, KEY_PREFIX), policy or webhooks.WebhookPolicy.from_settings(settings)
     )
     return summary
 
@@ -276,7 +278,7 @@ def _fire(session: Session, playbook: Playbook, today: date) -> list[Event]:
 
 def _keys(event: Event) -> list[str]:
     """The task or delivery key of each of the event's actions; a second action of the same type gets "#1"."""
-    base = f"playbook:{event.key}"
+    base = f"{KEY_PREFIX}{event.key}"
     seen: dict[str, int] = {}
     keys = []
     for action in event.playbook.actions:

@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Placeholders, refused outside demo mode; 32 bytes or more, as RFC 7518 wants of an HS256 key (PyJWT warns below).
@@ -87,10 +87,20 @@ class CoreSettings(BaseSettings):
     # Attempts per delivery (the first and its retries, with exponential backoff from webhook_backoff_s).
     webhook_attempts: int = Field(default=4, ge=1, le=10)
     webhook_backoff_s: float = Field(default=0.5, ge=0.0, le=30.0)
+    # Live handoffs: a handoff that opens, or is taken over or assigned, is posted here (a Slack incoming webhook, or
+    # any receiver of the JSON fields), signed like playbook calls; off when unset.
+    handoff_webhook_url: str | None = Field(default=None, pattern=r"^https?://")
+    # Where people reach Keepwell (e.g. https://chat.example.com): notifications link to the console with it.
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/[^\s]*)?$")
 
     # Conversations whose last activity is older than this many days are deleted with their messages, flags,
     # handoffs, feedback and tracker events (`python -m keepwell retention`, and daily by the gateway); 0 keeps all.
     retention_days: int = Field(default=0, ge=0, le=36_500)
+
+    @field_validator("public_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> "CoreSettings":

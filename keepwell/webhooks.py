@@ -1,10 +1,15 @@
-"""Delivering playbook events to webhooks: signed JSON posts, retried with exponential backoff (tenacity), every
-attempt's outcome stored on the `webhook_deliveries` row and failures logged, never silent.
+"""Delivering playbook and handoff events to webhooks: signed JSON posts, retried with exponential backoff
+(tenacity), every attempt's outcome stored on the `webhook_deliveries` row and failures logged, never silent.
 
 What is retried: a connection error, a timeout, 429 and any 5xx. Another 4xx means the receiver refuses this request
 as it is, so the delivery fails at once. A delivery that used up its attempts is `failed` and is tried again (a new
-round of attempts) by the next playbook run; within one run, once a URL has failed a whole round, the other
-deliveries to it wait for the next run (`pending`, with the reason) instead of each sleeping through its own backoff.
+round of attempts) by the next playbook run, and a handoff's by the gateway's sender (keepwell/handoff_webhook.py);
+within one run, once a URL has failed a whole round, the other deliveries to it wait for the next run (`pending`,
+with the reason) instead of each sleeping through its own backoff.
+
+A sender holds each delivery while it posts it (`lease_until`, taken by a guarded UPDATE), so two senders (gateway
+replicas, or a playbook run beside them) never post the same one twice; a sender that dies loses it when the lease
+runs out.
 
 The receiver can check where a call came from: `X-Keepwell-Signature: sha256=<hex>` is the HMAC-SHA256 of the raw
 body under `KEEPWELL_WEBHOOK_SECRET` (absent when no secret is set), and `X-Keepwell-Delivery` is the event key,
@@ -17,11 +22,11 @@ import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
@@ -33,6 +38,8 @@ logger = logging.getLogger(__name__)
 MAX_ERROR_CHARS = 500
 # The longest wait between two attempts, whatever the backoff setting.
 MAX_WAIT_S = 30.0
+# Added to the longest a round of attempts can take, for the lease a sender holds a delivery with.
+_LEASE_MARGIN_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -54,12 +61,20 @@ class WebhookPolicy:
             secret=s.webhook_secret,
         )
 
+    @property
+    def lease_s(self) -> float:
+        """How long a sender holds a delivery: the longest round of attempts (every call timing out, every backoff
+        slept) and a margin, so the lease never runs out while the sender still works on it."""
+        waits = sum(min(self.backoff_s * 2**n, MAX_WAIT_S) for n in range(self.attempts - 1))
+        return self.attempts * self.timeout_s + waits + _LEASE_MARGIN_S
+
 
 @dataclass
 class DeliveryStats:
     delivered: int = 0
     failed: int = 0
     waiting: int = 0  # not attempted this run: their URL had just failed
+    taken: int = 0  # held by another sender at the time (or delivered by it meanwhile)
     failed_ids: list[int] = field(default_factory=list)
 
 
@@ -85,7 +100,8 @@ def signature(body: bytes, secret: str) -> str:
 def deliver(session: Session, delivery_ids: Iterable[int], policy: WebhookPolicy | None = None) -> DeliveryStats:
     """Send the given deliveries (pending or failed ones; delivered ones are skipped), committing each outcome.
 
-    Each row is committed before the next call so no database transaction stays open across network waits.
+    Each row is claimed (leased) and committed before its call, and its outcome committed after, so no database
+    transaction stays open across network waits and no other sender posts it meanwhile.
     """
     policy = policy or WebhookPolicy.from_settings()
     stats = DeliveryStats()
@@ -96,27 +112,50 @@ def deliver(session: Session, delivery_ids: Iterable[int], policy: WebhookPolicy
     session.commit()  # nothing of ours may hold a transaction (and on SQLite the write lock) during the calls
     with httpx.Client(timeout=policy.timeout_s, follow_redirects=False) as client:
         for delivery_id in ids:
-            delivery = session.get(WebhookDelivery, delivery_id)
-            if delivery is None or delivery.status == "delivered":
+            if not _claim(session, delivery_id, policy.lease_s):
+                stats.taken += 1
+                continue
+            delivery = session.get(WebhookDelivery, delivery_id, populate_existing=True)
+            if delivery is None:
                 continue
             if delivery.url in failing_urls:
                 delivery.last_error = "not attempted: this URL failed earlier in the same run; next run tries again"
-                session.commit()
                 stats.waiting += 1
-                continue
-            if _send(client, delivery, policy):
+            elif _send(client, delivery, policy):
                 stats.delivered += 1
             else:
                 stats.failed += 1
                 stats.failed_ids.append(delivery.id)
                 failing_urls.add(delivery.url)
+            delivery.lease_until = None
             session.commit()
     return stats
 
 
-def due(session: Session) -> list[int]:
-    """Deliveries not delivered yet (pending or failed), oldest first."""
-    query = select(WebhookDelivery.id).where(WebhookDelivery.status != "delivered").order_by(WebhookDelivery.id)
+def _claim(session: Session, delivery_id: int, lease_s: float) -> bool:
+    """Hold a delivery not delivered yet that no other sender holds; committed at once so the others see it."""
+    now = utcnow()
+    result = session.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.id == delivery_id,
+            WebhookDelivery.status != "delivered",
+            or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now),
+        )
+        .values(lease_until=now + timedelta(seconds=lease_s))
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def due(session: Session, key_prefix: str = "") -> list[int]:
+    """Deliveries not delivered yet (pending or failed) whose event key starts with `key_prefix`, oldest first."""
+    query = (
+        select(WebhookDelivery.id)
+        .where(WebhookDelivery.status != "delivered", WebhookDelivery.event_key.startswith(key_prefix))
+        .order_by(WebhookDelivery.id)
+    )
     return list(session.scalars(query))
 
 
@@ -182,7 +221,8 @@ def _send(client: httpx.Client, delivery: WebhookDelivery, policy: WebhookPolicy
 class DeliveryView:
     id: int
     playbook: str
-    account_id: str
+    account_id: str | None
+    conversation_id: str | None
     url: str
     status: str
     attempts: int
@@ -205,6 +245,7 @@ def undelivered(session: Session, limit: int = 200) -> list[DeliveryView]:
             id=d.id,
             playbook=d.playbook,
             account_id=d.account_id,
+            conversation_id=d.conversation_id,
             url=d.url,
             status=d.status,
             attempts=d.attempts,

@@ -1,8 +1,9 @@
 """The redelivery worker: messages that got the notice are answered by the bot once the assistant is back.
 
 Each gateway runs one. It claims due messages from the log with a lease (so several gateways never take the same
-one), oldest first and one per conversation, and hands each to `Turns.redeliver`. A message older than
-`late_answer_max_age_s`, or in a conversation a person has taken, is left to the person. While messages wait, the
+one), oldest first and one per conversation, and hands each to `Turns.redeliver`. A message in a conversation a
+person has taken is left to them; one older than `late_answer_max_age_s` is handed to a person (a handoff with the
+reason "assistant unavailable", notified like any: keepwell/assistant_unavailable.py). While messages wait, the
 worker checks whether Rasa and the action server are back and, once they are, retries at once instead of waiting
 out the backoff.
 """
@@ -15,12 +16,13 @@ from datetime import timedelta
 import httpx
 from sqlalchemy import Engine
 
+from api.services.handoff_webhooks import HandoffWebhookSender
 from api.services.live import LiveSignals
 from api.services.rasa import RasaClient
 from api.services.turns import NOTICE, Turns
 from api.settings import Settings
+from keepwell import assistant_unavailable, handoffs
 from keepwell import conversations as log
-from keepwell import handoffs
 from keepwell.db import session_scope
 from keepwell.models import as_utc, utcnow
 
@@ -31,8 +33,17 @@ MAX_CONCURRENT = 4
 
 
 class Redelivery:
-    def __init__(self, engine: Engine, turns: Turns, rasa: RasaClient, live: LiveSignals, settings: Settings) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        turns: Turns,
+        rasa: RasaClient,
+        live: LiveSignals,
+        settings: Settings,
+        notifier: HandoffWebhookSender | None = None,
+    ) -> None:
         self._engine = engine
+        self._notifier = notifier
         self._turns = turns
         self._rasa = rasa
         self._live = live
@@ -108,6 +119,8 @@ class Redelivery:
         if why is None:
             return False
         logger.info("message %s left to a person (%s)", message.id, why)
+        if self._notifier is not None:
+            self._notifier.wake()
         await self._live.publish(message.conversation_id)
         return True
 
@@ -118,9 +131,14 @@ class Redelivery:
             if not taken and age <= timedelta(seconds=self._settings.late_answer_max_age_s):
                 return None
             if message.state == log.PENDING:
-                log.give_notice(session, message.id, NOTICE)
-            log.expire(session, message.id)
-        return "a person has the conversation" if taken else "too old for a late answer"
+                log.give_notice(session, message.id, NOTICE)  # its one notice, which says a person may answer
+            expired = log.expire(session, message.id)
+            if taken:
+                return "a person has the conversation"
+            if expired:  # in the transaction that expires it: a person gets it, or nobody was told
+                handoff = assistant_unavailable.hand_over(session, message.id, self._settings)
+                return f"too old for a late answer; handoff {handoff.id}"
+        return "too old for a late answer"
 
     def _waiting(self) -> bool:
         with session_scope(self._engine) as session:

@@ -37,7 +37,7 @@ NOTICE = log.Reply(
     role=log.ROLE_SYSTEM,
     text=(
         "I'm having trouble answering right now. Your message is saved: I'll answer it right here as soon as I can, "
-        "and our customer success team can see it too."
+        "or a person from our customer success team will."
     ),
 )
 HANDOFF_NOTICE = log.Reply(

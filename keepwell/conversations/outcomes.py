@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -34,7 +34,10 @@ from keepwell.conversations.records import (
     load,
     view_of,
 )
-from keepwell.models import Conversation, ConversationFlag, Message, utcnow
+from keepwell.models import Conversation, ConversationFlag, Handoff, Message, utcnow
+
+# keepwell.handoffs.OPEN: that module builds on this package, so the value is repeated rather than imported.
+HANDOFF_OPEN = "open"
 
 
 def accept(
@@ -107,16 +110,19 @@ def answer(
     """Store the bot's answer to a customer message still waiting for one; None when it was settled meanwhile.
 
     Answered within the deadline (still pending) the replies are `sent`; after the notice they are `late` and the
-    message's open "assistant unavailable" flag is resolved by the assistant. The caller commits.
+    message's open "assistant unavailable" flag is resolved by the assistant. A late answer in a conversation a
+    person has meanwhile (`_with_person`) is dropped and the message left to them: the bot must not talk over the
+    person. The caller commits.
     """
     if conversation_id := _transition(session, message_id, PENDING, ANSWERED, lease_until=None):
         state = SENT
     elif conversation_id := _transition(
-        session, message_id, UNANSWERED, ANSWERED_LATE, lease_until=None, next_attempt_at=None
+        session, message_id, UNANSWERED, ANSWERED_LATE, ~_with_person(), lease_until=None, next_attempt_at=None
     ):
         state = LATE
         _resolve_flags(session, message_id, by="assistant")
     else:
+        expire(session, message_id)  # with a person now (a no-op when the message was settled otherwise)
         return None
     if turn is not None:
         annotate(session, [turn])
@@ -233,12 +239,33 @@ def has_waiting_retries(session: Session, *, now: datetime) -> bool:
     return session.scalar(query) is not None
 
 
-def _transition(session: Session, message_id: int, from_state: str, to_state: str, **values: Any) -> str | None:
-    """Move a message from one state to another. Returns its conversation's id, or None when the message is not in
-    `from_state` (someone else moved it)."""
+def _with_person() -> ColumnElement[bool]:
+    """A person has the message's conversation: an open handoff that was opened because the assistant was
+    unavailable, or before the message, or that a person has replied in. (One this very turn opened, the customer
+    having asked for a person, lets its confirmation through, unless a person has replied meanwhile.)"""
+    return (
+        select(Handoff.id)
+        .where(
+            Handoff.conversation_id == Message.conversation_id,
+            Handoff.status == HANDOFF_OPEN,
+            or_(
+                Handoff.kind == ASSISTANT_UNAVAILABLE,
+                Handoff.created_at < Message.created_at,
+                Handoff.first_reply_at.is_not(None),
+            ),
+        )
+        .exists()
+    )
+
+
+def _transition(
+    session: Session, message_id: int, from_state: str, to_state: str, *also: ColumnElement[bool], **values: Any
+) -> str | None:
+    """Move a message from one state to another (when `also` holds too). Returns its conversation's id, or None
+    when the message is not in `from_state` (someone else moved it) or `also` fails."""
     result = session.execute(
         update(Message)
-        .where(Message.id == message_id, Message.state == from_state)
+        .where(Message.id == message_id, Message.state == from_state, *also)
         .values(state=to_state, **values)
         .returning(Message.conversation_id)
         .execution_options(synchronize_session=False)

@@ -15,14 +15,16 @@ from sqlalchemy.exc import OperationalError
 from api.main import create_app
 from api.settings import Settings
 from keepwell import conversations as log
-from keepwell import feedback, handoffs
+from keepwell import feedback, handoffs, staff
 from keepwell.bootstrap import prepare
 from keepwell.db import get_engine, make_engine, session_scope
 from keepwell.models import ConversationFlag, Message
 from tests.api.conftest import TrackerEvents
 from tests.api.fakes import FakeRasa
+from tests.webhook_receiver import receiving
 
 DEADLINE_S = 0.5
+SECRET = "a-webhook-secret-of-some-length"
 
 
 @pytest.fixture
@@ -287,19 +289,63 @@ def _rasa_saves_the_silent_turn(settings: Settings, conversation_id: str, metada
     tracker.close()
 
 
-def test_a_message_too_old_for_a_late_answer_is_left_to_a_person(tmp_path: Path, rasa: FakeRasa) -> None:
-    settings = Settings(
-        data_dir=tmp_path, rate_limit_enabled=False, late_answer_max_age_s=0, redelivery_interval_s=0.05
-    )
-    prepare(settings)
-    rasa.available = False
-    with TestClient(create_app(settings, rasa=rasa)) as client:
-        body = client.post("/api/chat", json={"message": "hello?"}).json()
-        rasa.available = True
-        _eventually(lambda: _log(settings, body["conversation_id"])[0].state == "expired")
-        time.sleep(0.3)
-    assert rasa.sent == []
-    assert [f.resolved_at for f in _flags(settings)] == [None], "the flag stays open for a CSM"
+def test_a_message_too_old_for_a_late_answer_is_handed_to_a_person_and_the_webhook_told(
+    tmp_path: Path, rasa: FakeRasa
+) -> None:
+    """The real redelivery path: the worker finds the message too old, expires it and opens an "assistant
+    unavailable" handoff in the shared queue (an anonymous visitor); the gateway's sender posts the notification to
+    a real receiver with no account. The customer keeps the one notice they had."""
+    with receiving() as hook:
+        settings = Settings(
+            data_dir=tmp_path, rate_limit_enabled=False, late_answer_max_age_s=0, redelivery_interval_s=0.05,
+            handoff_webhook_url=hook.url, webhook_secret=SECRET, public_url="https://chat.example.test",
+        )  # fmt: skip
+        prepare(settings)
+        rasa.available = False
+        with TestClient(create_app(settings, rasa=rasa)) as client:
+            body = client.post("/api/chat", json={"message": "hello?"}).json()
+            rasa.available = True
+            conversation_id = body["conversation_id"]
+            _eventually(lambda: _log(settings, conversation_id)[0].state == "expired")
+            _eventually(lambda: len(hook.requests) == 1)
+            time.sleep(0.3)
+            later = client.post("/api/chat", json={"message": "still there?", "conversation_id": conversation_id})
+        assert rasa.sent == []
+        assert [f.resolved_at for f in _flags(settings)] == [None], "the flag stays open for a CSM"
+        assert [(m.role, m.state, m.reply_to_id is not None) for m in _log(settings, conversation_id)][:2] == [
+            ("customer", "expired", False), ("system", "sent", True),
+        ], "one notice for the message, never a second"  # fmt: skip
+        with session_scope(get_engine(settings.resolved_database_url)) as session:
+            [handoff] = handoffs.list_handoffs(session, status=handoffs.OPEN)
+        assert (handoff.conversation_id, handoff.kind, handoff.reason, handoff.assigned_to_id) == (
+            conversation_id, "assistant_unavailable", "hello?", None,
+        )  # fmt: skip
+        assert later.json()["message"]["state"] == "held", "from now on a person answers"
+        assert hook.signed_correctly(SECRET)
+        [sent] = hook.bodies
+        assert (sent["event"], sent["reason"], sent["account_id"], sent["customer"]) == (
+            "handoff.opened", "assistant_unavailable", None, "Anonymous visitor",
+        )  # fmt: skip
+        assert sent["url"] == f"https://chat.example.test/console/conversations/{conversation_id}"
+        assert "hello?" not in hook.requests[0][1].decode()
+
+
+def test_a_late_answer_after_a_person_replied_is_dropped(
+    client: TestClient, rasa: FakeRasa, settings: Settings
+) -> None:
+    rasa.hang()
+    body = client.post("/api/chat", json={"message": "how do I export?"}).json()
+    conversation_id = body["conversation_id"]
+    with session_scope(get_engine(settings.resolved_database_url)) as session:
+        csm = staff.create(session, "ada@example.test", "a long enough password", display_name="Ada")
+        handoff = handoffs.request_handoff(session, conversation_id, None, "export", [])
+        handoffs.reply(session, handoff.id, csm, "Ada here: Settings > Export.")
+
+    rasa.answer_held()
+    _eventually(lambda: _log(settings, conversation_id)[0].state == "expired")
+    assert [(m.role, m.state) for m in _log(settings, conversation_id)] == [
+        ("customer", "expired"), ("system", "sent"), ("agent", "sent"),
+    ], "the bot's late answer never lands after the person's reply"  # fmt: skip
 
 
 # ---- exactly one turn per message ----------------------------------------------------------------------------------

@@ -89,3 +89,13 @@ def test_redis_key_prefix_names_one_deployment(tmp_path: Path) -> None:
     assert Settings(data_dir=tmp_path, demo_mode=True).redis_key_prefix == "keepwell"
     with pytest.raises(ValidationError, match="redis_key_prefix"):
         Settings(data_dir=tmp_path, demo_mode=True, redis_key_prefix="has space")
+
+
+def test_handoff_webhook_and_public_urls_are_checked_and_the_public_url_loses_its_trailing_slash(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(data_dir=tmp_path, demo_mode=True, public_url="https://chat.example.com/keepwell/")
+    assert settings.public_url == "https://chat.example.com/keepwell" and settings.handoff_webhook_url is None
+    for field, value in (("handoff_webhook_url", "hooks.slack.com/services/x"), ("public_url", "chat.example.com")):
+        with pytest.raises(ValidationError, match=field):
+            Settings(data_dir=tmp_path, demo_mode=True, **{field: value})

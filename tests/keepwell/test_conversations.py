@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from keepwell import conversations as log
-from keepwell import handoffs
+from keepwell import handoffs, staff
 from keepwell.db import make_engine, session_scope, upgrade
 from keepwell.models import ConversationFlag, utcnow
 
@@ -314,3 +314,42 @@ def test_a_late_answer_settles_the_unavailable_flag_but_not_a_churn_moment(engin
             ("assistant_unavailable", "assistant"),
             ("churn_moment", None),
         ]
+
+
+# ---- a late answer and a person -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("situation", "bot_speaks"),
+    [
+        ("opened by this very turn", True),  # the customer asked for a person: the confirmation goes out
+        ("opened before the message", False),
+        ("a person has replied", False),
+        ("the assistant was unavailable", False),
+    ],
+)
+def test_a_late_answer_never_talks_over_a_person(engine: Engine, situation: str, bot_speaks: bool) -> None:
+    before = None
+    if situation == "opened before the message":
+        with session_scope(engine) as session:
+            ref = log.start_conversation(session, None, "website")
+            before = handoffs.request_handoff(session, ref.id, None, "a person please", [])
+    message = _accept(engine, conversation=before.conversation_id if before else None).message
+    with session_scope(engine) as session:
+        log.give_notice(session, message.id, NOTICE)
+        if before is None:
+            kind = handoffs.ASSISTANT_UNAVAILABLE if situation == "the assistant was unavailable" else None
+            handoff = handoffs.request_handoff(session, message.conversation_id, None, "hi", [], kind=kind)
+            if situation == "a person has replied":
+                csm = staff.create(session, "ada@example.test", "a long enough password", display_name="Ada")
+                handoffs.reply(session, handoff.id, csm, "Ada here, how can I help?")
+    with session_scope(engine) as session:
+        stored = log.answer(session, message.id, [ANSWER])
+    with session_scope(engine) as session:
+        state = log.get_message(session, message.id).state  # type: ignore[union-attr]
+        flag = session.scalars(select(ConversationFlag)).one()
+    if bot_speaks:
+        assert stored is not None and state == "answered_late" and flag.resolved_at is not None
+    else:
+        assert stored is None and state == "expired", "left to the person, nothing said over them"
+        assert flag.resolved_at is None

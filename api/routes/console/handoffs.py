@@ -7,11 +7,20 @@ from fastapi import APIRouter, Form, HTTPException, Path, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.orm import Session
 
-from api.deps import CurrentStaff, LiveDep, RasaDep, SessionDep, SignedInForm, client_address
+from api.deps import (
+    CurrentStaff,
+    HandoffWebhooksDep,
+    LiveDep,
+    RasaDep,
+    SessionDep,
+    SettingsDep,
+    SignedInForm,
+    client_address,
+)
 from api.routes.console import _customers
 from api.routes.console._pages import NO_STORE, flash, not_found, redirect, render, safe_next
 from api.routes.console.conversations import transcript_page
-from api.services.rasa import RasaUnavailable
+from api.services.rasa import RasaClient, RasaUnavailable
 from keepwell import audit, handoffs
 from keepwell.handoffs import HandoffError, HandoffNotFound, HandoffView
 from keepwell.staff import StaffView
@@ -84,11 +93,13 @@ async def reply(
     staff: CurrentStaff,
     session: SessionDep,
     live: LiveDep,
+    settings: SettingsDep,
+    notifier: HandoffWebhooksDep,
     text: ReplyText = "",
 ) -> Response:
     # The service acts first (its first statement takes the lock); the handoff is read for the page only on refusal.
     try:
-        message, handoff = handoffs.reply(session, handoff_id, staff, text)
+        message, handoff = handoffs.reply(session, handoff_id, staff, text, settings)
     except handoffs.InvalidText as error:
         session.rollback()
         found = handoffs.get(session, handoff_id)
@@ -108,14 +119,22 @@ async def reply(
         ip=client_address(request),
     )
     session.commit()
+    notifier.wake()  # a reply from the shared queue assigned the handoff
     await live.publish(handoff.conversation_id)  # the customer's open widget shows it now
     return redirect(f"/console/conversations/{handoff.conversation_id}#reply")
 
 
 @router.post("/{handoff_id}/take-over", include_in_schema=False, dependencies=SignedInForm)
-def take_over(request: Request, handoff_id: HandoffId, staff: CurrentStaff, session: SessionDep) -> Response:
+def take_over(
+    request: Request,
+    handoff_id: HandoffId,
+    staff: CurrentStaff,
+    session: SessionDep,
+    settings: SettingsDep,
+    notifier: HandoffWebhooksDep,
+) -> Response:
     try:
-        handoff, previous = handoffs.take_over(session, handoff_id, staff)
+        handoff, previous = handoffs.take_over(session, handoff_id, staff, settings)
     except HandoffError as error:
         return _refused(request, session, error, handoff_id)
     audit.record(
@@ -128,8 +147,20 @@ def take_over(request: Request, handoff_id: HandoffId, staff: CurrentStaff, sess
         ip=client_address(request),
     )
     session.commit()
+    notifier.wake()
     flash(request, "You have this conversation now.")
     return redirect(f"/console/conversations/{handoff.conversation_id}")
+
+
+async def _resume(rasa: RasaClient, handoff: HandoffView) -> None:
+    """Let the bot answer in the conversation again. The gateway's own "assistant unavailable" handoff never paused
+    Rasa (the customer's messages since were held, not processed), so it closes even while the assistant is still
+    down; it is resumed anyway when Rasa answers, in case a turn finished late with a pause."""
+    try:
+        await rasa.resume(handoff.conversation_id)
+    except RasaUnavailable:
+        if handoff.kind != handoffs.ASSISTANT_UNAVAILABLE:
+            raise
 
 
 @router.post("/{handoff_id}/close", include_in_schema=False, dependencies=SignedInForm)
@@ -143,7 +174,7 @@ async def close(
     try:
         # Closed, the conversation is the assistant's again: Rasa must stop ignoring it, or the customer's next
         # message would get no answer.
-        await rasa.resume(handoff.conversation_id)
+        await _resume(rasa, handoff)
     except RasaUnavailable:
         session.rollback()  # still open, no question asked
         raise HTTPException(
@@ -177,7 +208,7 @@ async def release_handoff(
     if released is None:
         return not_found(request, "handoff")
     try:
-        await rasa.resume(released.conversation_id)
+        await _resume(rasa, released)
     except RasaUnavailable:
         session.rollback()  # the handoff stays open: the bot is still paused
         raise HTTPException(503, "The assistant is unavailable; the handoff stays open. Try again shortly.") from None

@@ -262,6 +262,25 @@ def test_an_offer_shown_in_an_erased_visitors_conversation_stays_counted(session
     tracker.close()
 
 
+def test_a_visitors_handoff_notification_goes_with_their_conversation(session: Session, tmp_path: Path) -> None:
+    """It has no account to be found by: its conversation id finds it (keepwell/handoff_webhook.py)."""
+    tracker = TrackerEvents(f"sqlite:///{tmp_path / 'conversations.db'}")
+    _conversation(session, tracker, "conv-visitor", "visitor-42", "how much is it")
+    _conversation(session, tracker, "conv-other", "visitor-43", "hello")
+    for conversation_id in ("conv-visitor", "conv-other"):
+        session.add(WebhookDelivery(event_key=f"handoff:{conversation_id}:opened", playbook="handoff",
+                                    account_id=None, conversation_id=conversation_id, url="https://hooks.example/x",
+                                    payload={"conversation_id": conversation_id}))  # fmt: skip
+    session.commit()
+
+    report = erase_customer(session, tracker._engine, "visitor-42", KEY)
+    session.commit()
+
+    assert report.rows["webhook_deliveries"] == 1
+    assert session.scalars(select(WebhookDelivery.conversation_id)).all() == ["conv-other"]
+    tracker.close()
+
+
 @pytest.mark.parametrize("bad", ["", "  ", "has space", "x" * 65, "semi;colon"])
 def test_a_malformed_id_is_refused(bad: str) -> None:
     engine = create_engine("sqlite://")
