@@ -1,8 +1,7 @@
 """Product feedback: a form that takes the feedback from the first message when it already holds it; a problem
-reported in feedback's words is answered as a problem (and kept as negative feedback, which the CSMs see flagged)."""
+reported in feedback's words is answered as a problem."""
 
 import asyncio
-import logging
 import re
 from typing import Any
 
@@ -17,8 +16,6 @@ from actions.customer import verified_customer_id
 from actions.settings import get_settings
 from keepwell import feedback
 from keepwell.db import session_scope
-
-logger = logging.getLogger(__name__)
 
 _BARE_REQUEST = re.compile(
     r"^\s*(hi|hey|hello)?[,!. ]*((can|could|may|let) )?(i|we|me|us)?\s*('d| would| want to| wanna| have| got)?\s*"
@@ -73,18 +70,13 @@ class ActionRecordFeedback(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         text = tracker.get_slot("feedback_text") or ""
-        customer_id = verified_customer_id(tracker, get_settings().internal_secret)
         if feedback.reports_a_problem(text):
-            # "great job breaking the slack integration": troubleshooting and a person; kept as negative feedback so
-            # the CSMs see an unhappy customer on the flagged queue.
-            try:
-                await asyncio.to_thread(_record, tracker.sender_id, customer_id, text)  # database I/O off the loop
-            except Exception:  # the troubleshooting answer matters more than the record
-                logger.exception("could not record feedback in conversation %s", tracker.sender_id)
+            # "great job breaking the slack integration": troubleshooting and a person, not a note to the product team.
             return [
                 *await kb.answer(dispatcher, tracker, text, reported=True, fresh=True),
                 SlotSet("feedback_text", None),
             ]
+        customer_id = verified_customer_id(tracker, get_settings().internal_secret)
         await asyncio.to_thread(_record, tracker.sender_id, customer_id, text)  # database I/O off the event loop
         send(dispatcher, replies.Reply(replies.FEEDBACK_THANKS))
         return [SlotSet("feedback_text", None)]

@@ -64,7 +64,7 @@ async def test_feedback_is_recorded_for_the_verified_customer(engine: Engine, ma
     assert item.polarity == "neutral"  # an idea is not a complaint
 
 
-async def test_a_problem_said_as_feedback_is_troubleshot_and_kept_as_negative_feedback(
+async def test_a_problem_said_as_feedback_is_troubleshot_not_recorded(
     engine: Engine, make_tracker: TrackerFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     said = "great job breaking the slack integration guys"
@@ -80,8 +80,7 @@ async def test_a_problem_said_as_feedback_is_troubleshot_and_kept_as_negative_fe
     assert "/request_human" in [b["payload"] for b in offer["buttons"]]
     assert SlotSet("feedback_text", None) in events and SlotSet("handoff_offered", True) in events
     with session_scope(engine) as session:
-        [item] = feedback.list_feedback(session)
-    assert (item.text, item.polarity, item.conversation_id) == (said, "negative", tracker.sender_id)
+        assert feedback.list_feedback(session) == []
 
 
 class _OneAnswer:
