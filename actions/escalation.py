@@ -1,16 +1,25 @@
 """The offer of a person after an answer: reads the conversation off the tracker, asks `keepwell.escalation` whether
-and why, and words the offer. Offered once per conversation; the customer's "yes" (or the button) hands over."""
+and why, and words the offer. Offered once per conversation; the customer's "yes" (or the button) hands over.
+What a CSM should see is written whether or not a person is offered: a flag on the conversation for the reasons in
+`escalation.FLAGGED`, negative feedback on an answer the customer says did not help."""
 
 import asyncio
+import logging
 from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 
-from actions.customer import current_account, health_of, logged_message_id
+from actions import services
+from actions.customer import current_account, health_of, logged_message_id, verified_customer_id
 from actions.replies import HANDOFF_BUTTON, Reply
-from keepwell import escalation
+from actions.settings import get_settings
+from keepwell import conversations as log
+from keepwell import escalation, feedback
+from keepwell.db import session_scope
 from keepwell.escalation import Turn
+
+logger = logging.getLogger(__name__)
 
 # Set by every answer that could go unhelped (knowledge base, churn moments): whether this answer missed.
 UNHELPFUL_SLOT = "answer_unhelpful"
@@ -115,7 +124,7 @@ async def offer_after_answer(
     """The offer of a person to send after an answer (or None) and the slot events recording it.
 
     A person is never offered after the customer declined one, nor twice in a row (except when the customer keeps
-    reporting the problem, or wants to leave).
+    reporting the problem, or wants to leave). A reason the triggers find is flagged for the CSMs either way.
 
     Args:
         unhelpful: the answer just given missed (nothing confident found).
@@ -123,11 +132,6 @@ async def offer_after_answer(
     """
     events: list[EventType] = [SlotSet(UNHELPFUL_SLOT, unhelpful)]
     no_offer = None, [*events, SlotSet(OFFER_SLOT, False)]
-    if declined_a_person(tracker):
-        return no_offer
-    just_offered = bool(tracker.get_slot(OFFER_SLOT))
-    if reason is not None and just_offered and reason not in _PERSISTENT:
-        return no_offer
     if reason is None:
         turns = conversation_turns(tracker)
         text = (tracker.latest_message.get("text") or "").strip()
@@ -136,9 +140,46 @@ async def offer_after_answer(
         else:  # the latest message was a click: the question is the last typed one
             earlier, current = turns, Turn("", None, unhelpful)
         at_risk = unhelpful and await asyncio.to_thread(_account_at_risk, tracker)  # database I/O off the loop
-        reason = escalation.offer_reason(earlier, current, already_offered=just_offered, at_risk=at_risk)
-    if reason is None:
+        # Asked as if no person had been offered yet: a repeated question is worth a flag even when the customer
+        # said no to a person, or was offered one a turn ago.
+        reason = escalation.offer_reason(earlier, current, already_offered=False, at_risk=at_risk)
+        if reason in escalation.FLAGGED:
+            await _flag(tracker, reason, current.text)
+    if reason is None or declined_a_person(tracker):
+        return no_offer
+    if tracker.get_slot(OFFER_SLOT) and reason not in _PERSISTENT:
         return no_offer
     text = UNANSWERED_PROBLEM if reason == escalation.PROBLEM_REPORTED and unhelpful else OFFERS[reason]
     offer = Reply(text, buttons=[HANDOFF_BUTTON, DECLINE_BUTTON])
     return offer, [*events, SlotSet(OFFER_SLOT, True)]
+
+
+def _raise_flag(conversation_id: str, reason: str, detail: str, message_id: int | None) -> None:
+    with session_scope(services.engine()) as session:
+        log.raise_flag(session, conversation_id, reason, detail, message_id)
+
+
+async def _flag(tracker: Tracker, reason: str, text: str) -> None:
+    """Flag the conversation for the CSMs (once while the flag is open); a failure is logged, never shown."""
+    message_id = logged_message_id(tracker.latest_message)
+    try:
+        await asyncio.to_thread(_raise_flag, tracker.sender_id, reason, text, message_id)  # database I/O off the loop
+    except Exception:  # the answer matters more than the alert
+        logger.exception("could not flag conversation %s for %s", tracker.sender_id, reason)
+
+
+def _record_negative(conversation_id: str, customer_id: str | None, text: str, article_id: str | None) -> None:
+    with session_scope(services.engine()) as session:
+        feedback.record_feedback(
+            session, conversation_id, customer_id, text, polarity=feedback.NEGATIVE, article_id=article_id
+        )
+
+
+async def answer_did_not_help(tracker: Tracker, text: str, article_id: str | None) -> None:
+    """Record the customer's "that didn't help" as negative feedback on the answer from `article_id` (the flagged
+    queue shows it); a failure is logged, never shown."""
+    customer_id = verified_customer_id(tracker, get_settings().internal_secret)
+    try:
+        await asyncio.to_thread(_record_negative, tracker.sender_id, customer_id, text or "(no words)", article_id)
+    except Exception:  # the answer matters more than the record
+        logger.exception("could not record negative feedback in conversation %s", tracker.sender_id)

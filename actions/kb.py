@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import followups, replies, services
 from actions._dispatch import send
 from actions.customer import account_reply, health_of
-from actions.escalation import OFFER_SLOT, offer_after_answer
+from actions.escalation import OFFER_SLOT, answer_did_not_help, offer_after_answer
 from actions.settings import get_settings
 from keepwell import escalation
 from keepwell.questions import split_questions
@@ -140,7 +140,7 @@ async def answer(
     follow_up = not picked and bool(topic) and followups.is_follow_up(question)
     if follow_up and escalation.only_says_it_still_fails(question):
         # "still not working" after an answer: the same article again would not help; a person might.
-        return await _still_broken(dispatcher, tracker)
+        return await _still_broken(dispatcher, tracker, question, topic)
     questions = [] if picked or follow_up else split_questions(question)
     # Encoding the query is CPU work; keep the server's event loop free for other conversations.
     results, missed = await asyncio.to_thread(_search_each, questions) if len(questions) > 1 else ([], [])
@@ -167,7 +167,10 @@ async def answer(
     return events
 
 
-async def _still_broken(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+async def _still_broken(
+    dispatcher: CollectingDispatcher, tracker: Tracker, question: str, topic: str | None
+) -> list[EventType]:
+    await answer_did_not_help(tracker, question, topic)  # negative feedback on the answer, for the CSMs
     offer, events = await offer_after_answer(tracker, unhelpful=True, reason=escalation.STILL_BROKEN)
     send(dispatcher, replies.still_broken(person_follows=offer is not None))
     if offer is not None:

@@ -1,6 +1,7 @@
-"""The console's conversation inbox and transcript at scale: 10,000 generated conversations of ten turns (as
-`make seed-conversations N=10000` writes them) in a new SQLite database with the demo accounts, then the inbox's
-first page under each filter alone and several combined (full-text search included) and a sample of transcripts,
+"""The console's conversation inbox, flagged queue and transcript at scale: 10,000 generated conversations of ten
+turns (as `make seed-conversations N=10000` writes them, with the flags the assistant raises and feedback) in a new
+SQLite database with the demo accounts, then the inbox's first page under each filter alone and several combined
+(full-text search included), the flagged queue's first page without and with its filters, and a sample of transcripts,
 each requested through the gateway as a signed-in CSM (session check, queries, rendering, and for a transcript the
 audit entry it writes), timed against issue 10's budgets: inbox under 300 ms p95, transcript under 100 ms p95."""
 
@@ -55,6 +56,18 @@ FILTERS: tuple[tuple[str, str], ...] = (
      "&owner={owner}&intent=request_refund&confidence_below=0.9&fallback=no&handoff=no&csat=none&review=new"
      "&min_messages=1&max_messages=20"),
 )  # fmt: skip
+# The flagged queue's first page: all of it, each kind of reason, and the signed-in CSM's own.
+QUEUE_FILTERS: tuple[tuple[str, str], ...] = (
+    ("no filter", ""),
+    ("reason: repeated question (a stored flag)", "reason=repeated_question"),
+    ("reason: frustration (a stored flag)", "reason=frustration"),
+    ("reason: not understood", "reason=not_understood"),
+    ("reason: negative feedback", "reason=negative_feedback"),
+    ("reason: low CSAT", "reason=low_csat"),
+    ("reason: red account", "reason=red_health"),
+    ("mine", "mine=1"),
+    ("mine + handoff", "mine=1&reason=handoff"),
+)
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
@@ -103,12 +116,15 @@ def run_inbox_benchmark(
             f"Database: a new SQLite file with the demo accounts (`keepwell.bootstrap.prepare`), then "
             f"`keepwell.conversations.seeding.seed` as `python -m keepwell seed-conversations --count {conversations} "
             f"--seed {seed}` does: {seeded.messages:,} messages, {seeded.handoffs:,} handoffs, {seeded.tags:,} tags, "
-            f"{seeded.flags:,} flags.",
+            f"{seeded.flags:,} flags, {seeded.feedback:,} feedback.",
             f"Inbox: `GET /console?<filters>` (first page, 25 rows, with the total) through the gateway as the demo "
             f"CSM, {repeats} timed requests per combination after one warm-up; Rows = conversations matching.",
+            f"Flagged queue: `GET /console/flags?<filters>` (first page, 25 rows, with the total), {repeats} timed "
+            "requests per filter after one warm-up; Rows = conversations on the queue under the filter.",
             f"Transcript: `GET /console/conversations/<id>` for {transcripts} random conversations once each after "
             "five warm-ups (each writes its audit entry).",
-            "Budgets are issue 10's: inbox under 300 ms p95 with any combination of filters, transcript under 100 ms.",
+            "Budgets are issue 10's: inbox under 300 ms p95 with any combination of filters, transcript under 100 ms; "
+            "the flagged queue is held to the inbox's.",
         ],
         notes=[
             "Wall-clock times on a shared 2-core machine, in-process (Starlette's TestClient, no network): the load "
@@ -133,6 +149,14 @@ def _measure(settings: Settings, ids: list[str], repeats: int, transcripts: int,
             p50, p95 = latency_summary(timings)
             values = {"latency_p50_ms": p50, "latency_p95_ms": p95, "rows": total, "budget_ms": INBOX_BUDGET_MS}
             rows.append(Row(f"Inbox first page: {label}", "this run", values))
+        for label, query in QUEUE_FILTERS:
+            path = "/console/flags" + (f"?{query}" if query else "")
+            _get(client, path)
+            timings = [_get(client, path) for _ in range(repeats)]
+            total = _total(client.get(path).text, "flag-count")
+            p50, p95 = latency_summary(timings)
+            values = {"latency_p50_ms": p50, "latency_p95_ms": p95, "rows": total, "budget_ms": INBOX_BUDGET_MS}
+            rows.append(Row(f"Flagged queue first page: {label}", "this run", values))
         sample = random.Random(seed).sample(ids, min(len(ids), transcripts + 5))  # noqa: S311 -- a sample, not a secret
         for conversation_id in sample[:5]:
             _get(client, f"/console/conversations/{conversation_id}")
@@ -169,8 +193,8 @@ def _get(client: TestClient, path: str) -> float:
     return elapsed
 
 
-def _total(page: str) -> int:
-    found = re.search(r'id="inbox-count">([\d,]+) conversation', page)
+def _total(page: str, counter: str = "inbox-count") -> int:
+    found = re.search(rf'id="{counter}">([\d,]+) conversation', page)
     if found is None:
-        raise RuntimeError("the inbox page does not say how many conversations match")
+        raise RuntimeError(f"the page does not say how many conversations match ({counter})")
     return int(found.group(1).replace(",", ""))

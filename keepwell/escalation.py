@@ -35,6 +35,12 @@ REASON_LABELS = {
     STILL_BROKEN: "Still not working after the answer",
 }
 
+# What the assistant flags for the CSMs when it notices it, whether or not a person is offered (the customer may have
+# declined one, or been offered one a turn ago). A churn moment is flagged by actions/churn.py with the account's
+# words; a reported problem is routine support, and "still not working" after the answer is recorded as negative
+# feedback on that answer (keepwell.feedback), not as a flag.
+FLAGGED = frozenset({FRUSTRATION, REPEATED_QUESTION, UNHELPFUL_ANSWERS, AT_RISK_ACCOUNT})
+
 # A signed-in account at or above this monthly revenue is high value (the demo book's top fifth, Enterprise-sized):
 # a person is offered after one miss.
 HIGH_VALUE_MRR = 10_000.0

@@ -57,6 +57,7 @@ def _seed(args: argparse.Namespace) -> int:
         done = seeding.seed(session, args.count, seed=args.seed, progress=bar.update)  # committed on leaving
     print(
         f"Added {done.conversations:,} conversations ({done.messages:,} messages, {done.handoffs:,} handoffs, "
-        f"{done.tags:,} tags, {done.flags:,} flags) in {time.perf_counter() - started:.1f} s."
+        f"{done.tags:,} tags, {done.flags:,} flags, {done.feedback:,} feedback) "
+        f"in {time.perf_counter() - started:.1f} s."
     )
     return 0

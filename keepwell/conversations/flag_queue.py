@@ -2,9 +2,10 @@
 accounts first (ARR, then health with red first, then the newest activity), a page at a time.
 
 Reasons are computed from what is stored, so nothing new has to write them:
-- an open `ConversationFlag` (a churn moment, the assistant unavailable, ...);
+- an open `ConversationFlag` (a churn moment, the assistant unavailable, and what the assistant noticed while it
+  talked: a repeated question, a frustrated customer, unhelpful answers; `keepwell.escalation.FLAGGED`);
 - customer messages the assistant did not understand (`nlu_fallback` or confidence below `LOW_CONFIDENCE`);
-- feedback the customer left in the conversation (`Feedback` has no polarity: every piece is shown);
+- negative feedback the customer left in the conversation (a complaint, or "that didn't help" after an answer);
 - a handoff, and a CSAT of 2 or less at its close;
 - the account's latest health snapshot is red (while the conversation has activity the CSM has not reviewed).
 
@@ -12,17 +13,23 @@ Resolving (no migration): the conversation's open flags get `resolved_at`/`resol
 reason `queue_resolved` is written already resolved, its `created_at` the resolve time and its `detail` the CSM's
 note. Computed reasons count only what happened after the latest such row, so an old fallback stays hidden while a
 new one brings the conversation back. The route audits it as `flag.resolve`.
+
+Filters (`flag_filters`): one reason (only that branch of the union is read) and "mine" (the signed-in CSM's accounts
+or handoffs); the total follows them.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Subquery, and_, case, cast, func, literal, or_, select, union
+from sqlalchemy import ColumnElement, Float, Select, Subquery, and_, case, cast, func, literal, or_, select, union
 from sqlalchemy.orm import Session
 
+from keepwell.conversations import flag_filters as ff
+from keepwell.conversations.flag_filters import QueueFilter
 from keepwell.conversations.overview import FALLBACK_INTENT, LOW_CONFIDENCE
 from keepwell.conversations.records import ROLE_CUSTOMER
+from keepwell.feedback import NEGATIVE
 from keepwell.models import (
     Conversation,
     ConversationFlag,
@@ -42,10 +49,6 @@ QUEUE_RESOLVED = "queue_resolved"
 LOW_CSAT = 2
 MAX_NOTE_CHARS = 500
 QUOTE_CHARS = 80
-_FLAG_LABELS = {
-    "churn_moment": "Churn moment",
-    "assistant_unavailable": "Assistant unavailable",
-}
 
 
 class FlagNotFound(LookupError):
@@ -54,7 +57,7 @@ class FlagNotFound(LookupError):
 
 @dataclass(frozen=True)
 class Reason:
-    kind: str  # flag | not_understood | feedback | handoff | low_csat | red_health
+    kind: str  # a stored flag's reason (churn_moment, repeated_question ...) or a computed one (flag_filters.REASONS)
     why: str
 
 
@@ -108,35 +111,51 @@ def _after(column: Any, marks: Subquery) -> ColumnElement[bool]:
     return or_(marks.c.at.is_(None), column > marks.c.at)
 
 
-def _flagged_ids(marks: Subquery, health: Subquery) -> Subquery:
-    """The union of conversation ids with at least one reason to look."""
-    flags = select(ConversationFlag.conversation_id).where(
-        ConversationFlag.resolved_at.is_(None), ConversationFlag.reason != QUEUE_RESOLVED
-    )
-    missed = (
-        select(Message.conversation_id)
-        .outerjoin(marks, marks.c.conversation_id == Message.conversation_id)
-        .where(_not_understood(), _after(Message.created_at, marks))
-    )
-    feedback = (
-        select(Feedback.conversation_id)
-        .outerjoin(marks, marks.c.conversation_id == Feedback.conversation_id)
-        .where(_after(Feedback.created_at, marks))
-    )
-    handoff = (
-        select(Handoff.conversation_id)
-        .outerjoin(marks, marks.c.conversation_id == Handoff.conversation_id)
-        .where(
-            or_(_after(Handoff.created_at, marks), and_(Handoff.csat_score <= LOW_CSAT, _after(Handoff.csat_at, marks)))
+def _flagged_ids(marks: Subquery, health: Subquery, reason: str = "") -> Subquery:
+    """The union of conversation ids with at least one reason to look (with `reason`, that one only)."""
+    branches: list[Select[Any]] = []
+    if not reason or reason in ff.FLAG_REASONS:
+        flags = select(ConversationFlag.conversation_id).where(
+            ConversationFlag.resolved_at.is_(None), ConversationFlag.reason != QUEUE_RESOLVED
         )
-    )
-    red = (
-        select(Conversation.id)
-        .join(health, health.c.account_id == Conversation.customer_id)
-        .outerjoin(marks, marks.c.conversation_id == Conversation.id)
-        .where(health.c.band == "red", _after(Conversation.last_message_at, marks))
-    )
-    return union(flags, missed, feedback, handoff, red).subquery("flagged")
+        branches.append(flags.where(ConversationFlag.reason == reason) if reason else flags)
+    if reason in ("", ff.NOT_UNDERSTOOD):
+        branches.append(
+            select(Message.conversation_id)
+            .outerjoin(marks, marks.c.conversation_id == Message.conversation_id)
+            .where(_not_understood(), _after(Message.created_at, marks))
+        )
+    if reason in ("", ff.NEGATIVE_FEEDBACK):
+        branches.append(
+            select(Feedback.conversation_id)
+            .outerjoin(marks, marks.c.conversation_id == Feedback.conversation_id)
+            .where(Feedback.polarity == NEGATIVE, _after(Feedback.created_at, marks))
+        )
+    handed = _after(Handoff.created_at, marks)
+    low_csat = and_(Handoff.csat_score <= LOW_CSAT, _after(Handoff.csat_at, marks))
+    if reason in ("", ff.HANDOFF, ff.LOW_CSAT):
+        when = {"": or_(handed, low_csat), ff.HANDOFF: handed, ff.LOW_CSAT: low_csat}[reason]
+        branches.append(
+            select(Handoff.conversation_id)
+            .outerjoin(marks, marks.c.conversation_id == Handoff.conversation_id)
+            .where(when)
+        )
+    if reason in ("", ff.RED_HEALTH):
+        branches.append(
+            select(Conversation.id)
+            .join(health, health.c.account_id == Conversation.customer_id)
+            .outerjoin(marks, marks.c.conversation_id == Conversation.id)
+            .where(health.c.band == "red", _after(Conversation.last_message_at, marks))
+        )
+    if len(branches) == 1:
+        return branches[0].distinct().subquery("flagged")
+    return union(*branches).subquery("flagged")
+
+
+def _mine(me: int) -> ColumnElement[bool]:
+    """Conversations of accounts `me` owns, or with a handoff assigned to them."""
+    assigned = select(Handoff.conversation_id).where(Handoff.assigned_to_id == me)
+    return or_(Customer.owner_csm_id == me, Conversation.id.in_(assigned))
 
 
 def _not_understood() -> ColumnElement[bool]:
@@ -145,12 +164,25 @@ def _not_understood() -> ColumnElement[bool]:
     )
 
 
-def queue(session: Session, page: int = 1, page_size: int = PAGE_SIZE) -> QueuePage:
-    """One page of the flagged conversations: highest ARR first, then red before yellow before green, then newest."""
+def queue(
+    session: Session,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+    chosen: QueueFilter = QueueFilter(),  # noqa: B008 -- frozen, so a shared default is safe
+    me: int | None = None,
+) -> QueuePage:
+    """One page of the flagged conversations: highest ARR first, then red before yellow before green, then newest.
+
+    Args:
+        chosen: the filters; `mine` needs `me`, the signed-in CSM's id.
+    """
+    if chosen.mine and me is None:
+        raise ValueError("the 'mine' filter needs the CSM's id")
     page = min(max(1, page), MAX_PAGE)
     marks, health = _watermarks(), _latest_health()
-    flagged = _flagged_ids(marks, health)
+    flagged = _flagged_ids(marks, health, chosen.reason)
     conversation_id = flagged.c[0]
+    where = [_mine(me)] if chosen.mine and me is not None else []
     arr = func.coalesce(cast(Customer.mrr, Float), literal(0.0)) * 12
     band_rank = case(
         (health.c.band == "red", 0), (health.c.band == "yellow", 1), (health.c.band == "green", 2), else_=3
@@ -161,6 +193,7 @@ def queue(session: Session, page: int = 1, page_size: int = PAGE_SIZE) -> QueueP
         .join(flagged, conversation_id == Conversation.id)
         .outerjoin(Customer, Customer.id == Conversation.customer_id)
         .outerjoin(health, health.c.account_id == Conversation.customer_id)
+        .where(*where)
         .order_by(arr.desc(), band_rank, Conversation.last_message_at.desc(), Conversation.id)
         .limit(page_size)
         .offset((page - 1) * page_size)
@@ -168,7 +201,10 @@ def queue(session: Session, page: int = 1, page_size: int = PAGE_SIZE) -> QueueP
     if rows:
         total = rows[0][-1]
     else:  # past the last page
-        total = session.scalar(select(func.count()).select_from(flagged)) or 0
+        counted = select(func.count()).select_from(flagged).join(Conversation, conversation_id == Conversation.id)
+        if where:
+            counted = counted.outerjoin(Customer, Customer.id == Conversation.customer_id).where(*where)
+        total = session.scalar(counted) or 0
     reasons = _reasons(session, [row[0] for row in rows], marks, health)
     entries = [
         QueueEntry(
@@ -207,8 +243,8 @@ def _reasons(
         )
         .order_by(ConversationFlag.created_at, ConversationFlag.id)
     ):
-        label = _FLAG_LABELS.get(reason, reason.replace("_", " ").capitalize())
-        found[cid].append(Reason("flag", f"{label}: '{_quote(detail)}'" if detail else label))
+        label = ff.REASON_LABELS.get(reason, reason.replace("_", " ").capitalize())
+        found[cid].append(Reason(reason, f"{label}: '{_quote(detail)}'" if detail else label))
     for cid, count in session.execute(
         select(Message.conversation_id, func.count())
         .outerjoin(marks, marks.c.conversation_id == Message.conversation_id)
@@ -216,15 +252,16 @@ def _reasons(
         .group_by(Message.conversation_id)
     ):
         found[cid].append(
-            Reason("not_understood", f"Fallback or low confidence on {count} message{'s' * (count != 1)}")
+            Reason(ff.NOT_UNDERSTOOD, f"Fallback or low confidence on {count} message{'s' * (count != 1)}")
         )
-    for cid, text in session.execute(
-        select(Feedback.conversation_id, Feedback.text)
+    for cid, text, article_id in session.execute(
+        select(Feedback.conversation_id, Feedback.text, Feedback.article_id)
         .outerjoin(marks, marks.c.conversation_id == Feedback.conversation_id)
-        .where(Feedback.conversation_id.in_(ids), _after(Feedback.created_at, marks))
+        .where(Feedback.conversation_id.in_(ids), Feedback.polarity == NEGATIVE, _after(Feedback.created_at, marks))
         .order_by(Feedback.created_at, Feedback.id)
     ):
-        found[cid].append(Reason("feedback", f"Feedback: '{_quote(text)}'"))
+        about = f" on the answer from {article_id}" if article_id else ""
+        found[cid].append(Reason(ff.NEGATIVE_FEEDBACK, f"Negative feedback{about}: '{_quote(text)}'"))
     for cid, kind, created_new, score, comment, csat_new in session.execute(
         select(
             Handoff.conversation_id,
@@ -239,10 +276,10 @@ def _reasons(
         .order_by(Handoff.created_at, Handoff.id)
     ):
         if created_new:
-            found[cid].append(Reason("handoff", f"Handed to a person ({kind.replace('_', ' ')})"))
+            found[cid].append(Reason(ff.HANDOFF, f"Handed to a person ({kind.replace('_', ' ')})"))
         if score is not None and score <= LOW_CSAT and csat_new:
             found[cid].append(
-                Reason("low_csat", f"CSAT {score}/5: '{_quote(comment)}'" if comment else f"CSAT {score}/5")
+                Reason(ff.LOW_CSAT, f"CSAT {score}/5: '{_quote(comment)}'" if comment else f"CSAT {score}/5")
             )
     for cid, score in session.execute(
         select(Conversation.id, health.c.score)
@@ -250,7 +287,7 @@ def _reasons(
         .outerjoin(marks, marks.c.conversation_id == Conversation.id)
         .where(Conversation.id.in_(ids), health.c.band == "red", _after(Conversation.last_message_at, marks))
     ):
-        found[cid].append(Reason("red_health", f"Account is red ({score}/100)"))
+        found[cid].append(Reason(ff.RED_HEALTH, f"Account is red ({score}/100)"))
     return found
 
 

@@ -1,8 +1,9 @@
 """Generated conversations for a realistic inbox (`python -m keepwell seed-conversations`, `make seed-conversations`)
 and the inbox benchmark: N conversations of ten turns each (a customer message and the assistant's answer) with
-intents and confidences, some fallbacks and low-confidence turns, handoffs with CSAT, tags, review states, flags,
-across channels and the accounts in the database (some anonymous), spread over the last 90 days. Written with bulk
-inserts in batches; the same seed gives the same conversations."""
+intents and confidences, some fallbacks and low-confidence turns, handoffs with CSAT, tags, review states, the
+flags the assistant raises (a repeated question, a frustrated customer, two unhelpful answers in a row), feedback
+(ideas, complaints), across channels and the accounts in the database (some anonymous), spread over the last 90
+days. Written with bulk inserts in batches; the same seed gives the same conversations."""
 
 import random
 from collections.abc import Callable, Iterator
@@ -13,8 +14,10 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from keepwell import escalation
 from keepwell.conversations.records import ANSWERED, ROLE_BOT, ROLE_CUSTOMER, SENT
-from keepwell.models import Conversation, ConversationFlag, ConversationTag, Customer, Handoff, Message
+from keepwell.feedback import polarity_of
+from keepwell.models import Conversation, ConversationFlag, ConversationTag, Customer, Feedback, Handoff, Message
 
 TURNS = 10
 SPREAD_DAYS = 90
@@ -42,11 +45,21 @@ _SAYINGS: dict[str, tuple[str, ...]] = {
     "request_cancellation": ("I want to cancel our subscription", "how do we downgrade to starter"),
     "request_refund": ("can we get a refund for last month",),
     "request_human": ("can I talk to a person", "get me a human please"),
-    "give_feedback": ("it would be great to have dark mode", "please add a Gantt view"),
+    "give_feedback": (
+        "it would be great to have dark mode",
+        "please add a Gantt view",
+        "the board gets really slow with lots of cards",
+        "the new editor is confusing",
+    ),
     "thank": ("thanks, that helped", "great, thank you"),
     "affirm": ("yes", "yes please"),
     "deny": ("no thanks", "not now"),
 }
+_FRUSTRATED = (
+    "this is useless, it still doesn't work",
+    "seriously, third time I'm asking!!",
+    "I'm so fed up with this",
+)
 _FALLBACKS = ("blorp the widget thing", "purple elephant invoices??", "asdf", "the thing with the stuff")
 _ANSWERS: dict[str, tuple[str, str]] = {
     "greet": ("Hi, I'm Keepwell. How can I help?", "utter_greet"),
@@ -84,6 +97,7 @@ class Seeded:
     handoffs: int
     tags: int
     flags: int
+    feedback: int
 
 
 def seed(
@@ -111,10 +125,10 @@ def seed(
         session.execute(text(f"PRAGMA cache_size = -{LOAD_CACHE_KIB}"))
     customers = list(session.scalars(select(Customer.id).order_by(Customer.id)))
     next_message = (session.scalar(select(func.max(Message.id))) or 0) + 1
-    totals = {"conversations": 0, "messages": 0, "handoffs": 0, "tags": 0, "flags": 0}
+    totals = {"conversations": 0, "messages": 0, "handoffs": 0, "tags": 0, "flags": 0, "feedback": 0}
     for size in _batches(count):
         rows: dict[str, list[dict[str, Any]]] = {"conversations": [], "messages": [], "handoffs": [], "tags": []}
-        rows["flags"] = []
+        rows["flags"], rows["feedback"] = [], []
         for _ in range(size):
             next_message = _conversation(rng, now, customers, next_message, rows)
         for table, model in (
@@ -123,6 +137,7 @@ def seed(
             ("handoffs", Handoff),
             ("tags", ConversationTag),
             ("flags", ConversationFlag),
+            ("feedback", Feedback),
         ):
             if rows[table]:
                 session.execute(model.__table__.insert(), rows[table])  # Core: executemany, no ORM bookkeeping
@@ -156,21 +171,38 @@ def _conversation(
     at = start
     intents = list(_SAYINGS)
     handed_over = rng.random() < 0.12
-    low_turn: int | None = None
+    frustrated = rng.random() < 0.04
+    said: set[str] = set()
+    # What the assistant would flag: (reason, message id, the customer's words), the first of each reason.
+    noticed: dict[str, tuple[int, str]] = {}
+    missed_before = False
     for turn in range(TURNS):
         at += timedelta(seconds=rng.uniform(5, 90))
         roll = rng.random()
         if handed_over and turn == TURNS - 3:
             intent, confidence = "request_human", rng.uniform(0.85, 0.99)
             text = rng.choice(_SAYINGS[intent])
+        elif frustrated and turn == TURNS - 4:
+            intent, confidence, text = "report_problem", rng.uniform(0.7, 0.95), rng.choice(_FRUSTRATED)
+            noticed.setdefault(escalation.FRUSTRATION, (next_id, text))
         elif roll < 0.07:
             intent, confidence, text = "nlu_fallback", rng.uniform(0.15, 0.45), rng.choice(_FALLBACKS)
         else:
             intent = rng.choice(intents)
             confidence = rng.uniform(0.35, 0.6) if roll < 0.15 else rng.uniform(0.6, 0.995)
             text = rng.choice(_SAYINGS[intent])
-        if confidence < 0.6 and low_turn is None:
-            low_turn = next_id
+        missed = confidence < 0.6
+        if missed and missed_before:
+            noticed.setdefault(escalation.UNHELPFUL_ANSWERS, (next_id, text))
+        if text in said:
+            noticed.setdefault(escalation.REPEATED_QUESTION, (next_id, text))
+        missed_before = missed
+        said.add(text)
+        if intent == "give_feedback":
+            rows["feedback"].append(
+                {"conversation_id": conversation_id, "customer_id": customer_id, "text": text, "created_at": at,
+                 "polarity": polarity_of(text), "article_id": None}
+            )  # fmt: skip
         answer, action = _ANSWERS.get(
             intent, ("Sorry, I didn't get that. Could you rephrase?", "action_default_fallback")
         )
@@ -226,11 +258,12 @@ def _conversation(
             rows["tags"].append(
                 {"conversation_id": conversation_id, "tag": tag, "created_at": at, "created_by": SEED_BY}
             )
-    if low_turn is not None and rng.random() < 0.3:
-        rows["flags"].append(
-            {
-                "conversation_id": conversation_id, "message_id": low_turn, "reason": "low_confidence",
-                "detail": "The assistant was unsure what the customer meant.", "created_at": at,
-            }
-        )  # fmt: skip
+    for reason, (message_id, words) in noticed.items():
+        # The generated conversations repeat their few phrasings far more than people do: only some repeats and
+        # double misses are flagged, so the queue holds about as many as a real log would.
+        if reason == escalation.FRUSTRATION or rng.random() < 0.1:
+            rows["flags"].append(
+                {"conversation_id": conversation_id, "message_id": message_id, "reason": reason, "detail": words,
+                 "created_at": at}
+            )  # fmt: skip
     return next_id

@@ -9,6 +9,7 @@ choices use `random.Random`; the weekly series are NumPy vectors, so 10,000 acco
 
 import csv
 import random
+import zlib
 from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -195,7 +196,16 @@ class _Account:
         )
         used = min(seats, self.used)
         mrr = round(seats * self.price, 2)
-        return [f"{self.id}-s{number}", self.id, self.plan, mrr, seats, used, start, renews, ended, status, billing]
+        terms = [f"{self.id}-s{number}", self.id, self.plan, mrr, seats, used, start, renews, ended, status, billing]
+        return [*terms, self._add_ons()]
+
+    def _add_ons(self) -> str:
+        """About one paying account in five has an add-on, picked from its id (not the generator: the rest of the
+        world stays what it was before subscriptions had add-ons)."""
+        pick = zlib.crc32(self.id.encode())
+        if self.plan not in ("starter", "growth") or pick % 5:
+            return ""
+        return ("automations-pro", "premium-support", "automations-pro;premium-support")[pick // 5 % 3]
 
     def _activity(self) -> tuple[list[list[Any]], list[list[Any]], list[list[Any]]]:
         """Weekly usage with the account's trend, the tickets behind its ticket counts and its survey answers."""

@@ -11,6 +11,7 @@ from keepwell.models.base import Base, utcnow
 
 
 REVIEW_STATUSES = ("new", "needs_review", "reviewed")
+FEEDBACK_POLARITIES = ("negative", "neutral", "positive")
 
 
 class Conversation(Base):
@@ -151,12 +152,21 @@ class Handoff(Base):
 
 
 class Feedback(Base):
-    """Product feedback a customer gave in a conversation."""
+    """Feedback a customer gave in a conversation: on the product, or on an answer of the assistant."""
 
     __tablename__ = "feedback"
+    __table_args__ = (
+        CheckConstraint(f"polarity IN ({', '.join(repr(p) for p in FEEDBACK_POLARITIES)})", name="polarity"),
+        # The flagged queue: conversations with negative feedback.
+        Index("ix_feedback_polarity_conversation_id", "polarity", "conversation_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     conversation_id: Mapped[str] = mapped_column(String(64), index=True)
     customer_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # negative (a complaint, something broken, an answer that did not help) | neutral (an idea) | positive (praise).
+    polarity: Mapped[str] = mapped_column(String(16), default="neutral", server_default="neutral")
+    # The answer the feedback is about: the help-centre article it came from ("that didn't help").
+    article_id: Mapped[str | None] = mapped_column(String(200), nullable=True)

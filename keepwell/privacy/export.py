@@ -2,8 +2,9 @@
 with its messages), streamed: conversations are read a batch at a time, each batch in its own short transaction,
 so an export of any size holds a few hundred conversations in memory and no lock for long.
 
-Which conversations: an `ExportFilter` (dates of creation, channel, customer), or an explicit list of conversation
-ids (what the console's inbox filters will hand over).
+Which conversations: an `ExportFilter` (dates of creation, channel, customer), an explicit list of conversation ids,
+or the console inbox's filters (`keepwell.conversations.filters`): exactly the conversations the inbox lists for
+them. Any size streams: each batch is read by keyset pagination, the filter evaluated again per batch.
 """
 
 import csv
@@ -17,6 +18,8 @@ from typing import Any
 from sqlalchemy import Engine, Row, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from keepwell.conversations.filters import InboxFilter
+from keepwell.conversations.filters import conditions as inbox_conditions
 from keepwell.db import session_scope
 from keepwell.models import Conversation, Message, as_utc
 
@@ -35,13 +38,15 @@ class ExportError(ValueError):
 @dataclass(frozen=True)
 class ExportFilter:
     """Conversations created on `since` .. `until` (inclusive days, UTC), on a channel, of a customer; or, when
-    `conversation_ids` is set, exactly those (the other fields still narrow them)."""
+    `conversation_ids` is set, exactly those; or, when `inbox` is set, those the inbox lists for its filters (the
+    other fields still narrow them)."""
 
     since: date | None = None
     until: date | None = None
     channel: str | None = None
     customer_id: str | None = None
     conversation_ids: Sequence[str] | None = None
+    inbox: InboxFilter | None = None
 
     def __post_init__(self) -> None:
         if self.since and self.until and self.since > self.until:
@@ -59,9 +64,14 @@ class ExportFilter:
         }
         if self.conversation_ids is not None:
             described["conversations"] = len(self.conversation_ids)
+        if self.inbox is not None:
+            described["inbox"] = self.inbox.query_string()  # "" is the whole inbox
         return {key: value for key, value in described.items() if value is not None}
 
-    def where(self, query: Select[Any]) -> Select[Any]:
+    def where(self, query: Select[Any], session: Session) -> Select[Any]:
+        """`query` (over `Conversation`) narrowed to the selection; the session says which SQL dialect to write."""
+        if self.inbox is not None:
+            query = query.where(*inbox_conditions(session, self.inbox))
         if self.since:
             query = query.where(Conversation.created_at >= datetime.combine(self.since, time.min, UTC))
         if self.until:
@@ -78,8 +88,11 @@ class ExportFilter:
 
 def count(session: Session, selection: ExportFilter) -> tuple[int, int]:
     """How many conversations and messages the filter selects."""
-    conversations = session.scalar(selection.where(select(func.count()).select_from(Conversation))) or 0
-    messages = session.scalar(selection.where(select(func.count(Message.id)).join(Conversation))) or 0
+    conversations = session.scalar(selection.where(select(func.count()).select_from(Conversation), session)) or 0
+    # The ids as a sub-query of their own: the inbox's conditions hold sub-queries on messages, which must not be
+    # correlated with the messages counted here.
+    selected = selection.where(select(Conversation.id), session)
+    messages = session.scalar(select(func.count(Message.id)).where(Message.conversation_id.in_(selected))) or 0
     return conversations, messages
 
 
@@ -107,13 +120,13 @@ def _conversations(engine: Engine, selection: ExportFilter, batch: int) -> Itera
     """The selected conversations, oldest first, a batch at a time (keyset pagination on creation time and id)."""
     after: tuple[datetime, str] | None = None
     while True:
-        query = selection.where(select(*_CONVERSATION_COLUMNS))
-        query = query.order_by(Conversation.created_at, Conversation.id).limit(batch)
-        if after is not None:
-            moment, last_id = after
-            later = and_(Conversation.created_at == moment, Conversation.id > last_id)
-            query = query.where(or_(Conversation.created_at > moment, later))
         with session_scope(engine) as session:
+            query = selection.where(select(*_CONVERSATION_COLUMNS), session)
+            query = query.order_by(Conversation.created_at, Conversation.id).limit(batch)
+            if after is not None:
+                moment, last_id = after
+                later = and_(Conversation.created_at == moment, Conversation.id > last_id)
+                query = query.where(or_(Conversation.created_at > moment, later))
             rows = list(session.execute(query))
         if not rows:
             return

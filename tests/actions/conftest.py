@@ -9,12 +9,14 @@ from typing import Any
 
 import pytest
 from rasa_sdk import Tracker
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from actions import services
 from actions.settings import get_settings
 from keepwell import assertions, demo_data
+from keepwell import conversations as log
 from keepwell.db import make_engine, session_scope, upgrade
+from keepwell.models import ConversationFlag
 
 SECRET = "actions-test-identity-secret-of-32-bytes"
 INTERNAL_SECRET = "actions-test-internal-secret-" + "0123456789abcdef" * 3  # 77 bytes: enough for HS512 too
@@ -89,3 +91,17 @@ def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seeded_template: Pat
     yield db
     get_settings.cache_clear()
     db.dispose()
+
+
+def open_conversation(engine: Engine, conversation_id: str, customer_id: str | None = None) -> int:
+    """The conversation in the gateway's log (flags are raised only on logged conversations); returns the id of its
+    first message."""
+    with session_scope(engine) as session:
+        accepted = log.accept(session, log.ConversationRef(conversation_id, customer_id, is_new=True), "hi", None)
+        return accepted.message.id
+
+
+def flags_of(engine: Engine) -> list[tuple[str, str]]:
+    """The flags raised, oldest first: (reason, detail)."""
+    with session_scope(engine) as session:
+        return [(f.reason, f.detail) for f in session.scalars(select(ConversationFlag).order_by(ConversationFlag.id))]

@@ -1,16 +1,19 @@
-"""actions/escalation.py: the conversation read off the tracker, and the offer of a person made once."""
+"""actions/escalation.py: the conversation read off the tracker, the offer of a person made once, and the flags the
+CSMs see (raised once, offered or not; a failed write never takes the offer away)."""
 
 from datetime import date
 
 import pytest
 from rasa_sdk.events import SlotSet
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
+from actions import services
 from actions.escalation import OFFER_SLOT, OFFERS, UNHELPFUL_SLOT, conversation_turns, offer_after_answer
 from keepwell import escalation
-from keepwell.models import HealthSnapshot
-from tests.actions.conftest import TrackerFactory
+from keepwell.db import session_scope
+from keepwell.models import ConversationFlag, HealthSnapshot
+from tests.actions.conftest import TrackerFactory, flags_of, open_conversation
 
 pytestmark = pytest.mark.anyio
 
@@ -109,3 +112,56 @@ async def test_a_new_session_starts_afresh(make_tracker: TrackerFactory, engine:
     missed_again.events.append(missed_again.events.pop(-7))
     offer, _events = await offer_after_answer(missed_again, unhelpful=True)
     assert offer is not None, "yesterday's 'no thanks' does not hold today; two misses in a row today do"
+
+
+async def test_a_repeated_question_is_flagged_once_even_when_no_person_is_offered(
+    make_tracker: TrackerFactory, engine: Engine
+) -> None:
+    no = [
+        _user("how do I export my projects to csv"),
+        {"event": "slot", "name": OFFER_SLOT, "value": True},
+        {"event": "user", "text": "no thanks", "parse_data": {"intent": {"name": "deny"}}},
+    ]
+    tracker = make_tracker("how can I export projects to csv", "ask_howto", extra_events=no)
+    tracker.events.append(tracker.events.pop(-4))  # the latest message last
+    logged = open_conversation(engine, tracker.sender_id)
+    tracker.latest_message["metadata"] = {"keepwell": {"message_id": logged}}
+
+    offer, _events = await offer_after_answer(tracker, unhelpful=False)
+    await offer_after_answer(tracker, unhelpful=False)  # asked a third time: still one open flag
+
+    assert offer is None, "the customer said no to a person"
+    assert flags_of(engine) == [("repeated_question", "how can I export projects to csv")]
+    with session_scope(engine) as session:
+        assert session.scalar(select(ConversationFlag.message_id)) == logged  # the transcript marks the message
+
+    tracker.latest_message["metadata"] = {"keepwell": {"message_id": logged + 99}}  # not in the log: left out
+    with session_scope(engine) as session:
+        session.execute(delete(ConversationFlag))
+    await offer_after_answer(tracker, unhelpful=False)
+    with session_scope(engine) as session:
+        assert session.scalar(select(ConversationFlag.message_id)) is None
+
+
+async def test_frustration_is_flagged_and_a_failed_flag_still_offers_a_person(
+    make_tracker: TrackerFactory, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tracker = make_tracker("this is useless, I have had enough", "ask_faq")
+    open_conversation(engine, tracker.sender_id)
+    offer, _events = await offer_after_answer(tracker, unhelpful=False)
+    assert offer is not None and offer.text == OFFERS[escalation.FRUSTRATION]
+    assert flags_of(engine) == [("frustration", "this is useless, I have had enough")]
+
+    def broken() -> Engine:
+        raise RuntimeError("database down")
+
+    monkeypatch.setattr(services, "engine", broken)
+    offer, _events = await offer_after_answer(make_tracker("this is ridiculous!!", "ask_faq"), unhelpful=False)
+    assert offer is not None and offer.text == OFFERS[escalation.FRUSTRATION]
+
+
+async def test_an_answer_that_helped_raises_no_flag(make_tracker: TrackerFactory, engine: Engine) -> None:
+    tracker = make_tracker("how do I invite my teammates?", "ask_howto")
+    open_conversation(engine, tracker.sender_id)
+    assert (await offer_after_answer(tracker, unhelpful=False))[0] is None
+    assert flags_of(engine) == []

@@ -61,6 +61,7 @@ async def test_feedback_is_recorded_for_the_verified_customer(engine: Engine, ma
     with session_scope(engine) as session:
         [item] = feedback.list_feedback(session)
     assert (item.customer_id, item.text, item.conversation_id) == ("cus_002", "dark mode", tracker.sender_id)
+    assert item.polarity == "neutral"  # an idea is not a complaint
 
 
 async def test_a_problem_said_as_feedback_is_troubleshot_not_recorded(

@@ -6,11 +6,14 @@ from dataclasses import replace
 import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import Engine
 
 from actions import services
 from actions.kb import FOLLOW_UP_MARGIN, ActionAnswerFromKB
+from keepwell import feedback
+from keepwell.db import session_scope
 from knowledge_base import Passage, SearchResult
-from tests.actions.conftest import TrackerFactory
+from tests.actions.conftest import TrackerFactory, flags_of, open_conversation
 
 pytestmark = pytest.mark.anyio
 
@@ -110,7 +113,9 @@ async def test_a_first_miss_says_so_and_asks_to_rephrase_without_guessing(
     assert not message["buttons"] and not message["custom"]
 
 
-async def test_a_second_miss_in_a_row_offers_a_person(make_tracker: TrackerFactory, stub_kb: StubInstaller) -> None:
+async def test_a_second_miss_in_a_row_offers_a_person_and_flags_it(
+    make_tracker: TrackerFactory, stub_kb: StubInstaller, engine: Engine
+) -> None:
     stub_kb(SearchResult("and the warp drive?", [PASSAGE], confident=False))
     missed = [
         {"event": "user", "text": "where is the flux capacitor", "parse_data": {"intent": {"name": "ask_faq"}}},
@@ -118,11 +123,13 @@ async def test_a_second_miss_in_a_row_offers_a_person(make_tracker: TrackerFacto
     ]
     tracker = make_tracker("and the warp drive toggle?", "nlu_fallback")
     tracker.events[-1:-1] = missed  # before the latest message
+    open_conversation(engine, tracker.sender_id)
     dispatcher = CollectingDispatcher()
 
     events = await ActionAnswerFromKB().run(dispatcher, tracker, {})
 
     assert SlotSet("handoff_offered", True) in events
+    assert flags_of(engine) == [("unhelpful_answers", "and the warp drive toggle?")]
     not_sure, offer = dispatcher.messages
     assert "not sure" in not_sure["text"] and not not_sure["buttons"]
     assert {"title": "Talk to a person", "payload": "/request_human"} in offer["buttons"]
@@ -272,7 +279,7 @@ async def test_a_follow_up_is_read_with_the_question_its_topic_answered(
 
 
 async def test_still_not_working_after_an_answer_is_met_with_a_person_not_the_same_article(
-    make_tracker: TrackerFactory, stub_kb: StubInstaller
+    make_tracker: TrackerFactory, stub_kb: StubInstaller, engine: Engine
 ) -> None:
     kb = stub_kb(SearchResult("still not working", [PASSAGE], confident=True))
     tracker = make_tracker("still not working", "report_problem", slots={"topic_article": PASSAGE.article_id})
@@ -284,6 +291,9 @@ async def test_still_not_working_after_an_answer_is_met_with_a_person_not_the_sa
     sorry, offer = dispatcher.messages
     assert "still not working" in sorry["text"] and "/request_human" in [b["payload"] for b in offer["buttons"]]
     assert SlotSet("handoff_offered", True) in events
+    with session_scope(engine) as session:  # negative feedback on the answer, which the CSMs see flagged
+        [said] = feedback.list_feedback(session)
+    assert (said.text, said.polarity, said.article_id) == ("still not working", "negative", PASSAGE.article_id)
 
 
 def _elsewhere(query: str, article_id: str | None) -> SearchResult:

@@ -208,8 +208,11 @@ class Runner:
             handoffs = connection.scalar(
                 select(func.count()).select_from(Handoff).where(Handoff.conversation_id == conversation_id)
             )
+            # Product feedback only: "that didn't help" after an answer is feedback on the answer (its article).
             feedback = connection.execute(
-                select(Feedback.id, Feedback.text).where(Feedback.conversation_id == conversation_id)
+                select(Feedback.id, Feedback.text).where(
+                    Feedback.conversation_id == conversation_id, Feedback.article_id.is_(None)
+                )
             ).all()
             flags = connection.execute(
                 select(ConversationFlag.reason).where(ConversationFlag.conversation_id == conversation_id)

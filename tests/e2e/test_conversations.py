@@ -138,6 +138,27 @@ def _flags(system: RunningSystem, conversation_id: str) -> list[str]:
         return list(session.scalars(query))
 
 
+def test_a_repeated_question_is_flagged_and_still_not_working_is_negative_feedback_on_the_answer(
+    system: RunningSystem,
+) -> None:
+    first = system.chat("how do I export my projects to CSV")
+    assert first.status_code == 200, first.text
+    conversation_id = first.json()["conversation_id"]
+    again = system.chat("how can I export my projects to CSV?", conversation_id=conversation_id)
+    assert again.status_code == 200, again.text
+    assert _flags(system, conversation_id) == ["repeated_question"]
+
+    still = system.chat("still not working", conversation_id=conversation_id)
+    assert "/request_human" in str(still.json()["messages"])
+    with session_scope(get_engine(system.settings.resolved_database_url)) as session:
+        [said] = session.execute(
+            select(Feedback.text, Feedback.polarity, Feedback.article_id).where(
+                Feedback.conversation_id == conversation_id
+            )
+        ).all()
+    assert (said.text, said.polarity) == ("still not working", "negative") and said.article_id
+
+
 def test_a_customer_who_wants_to_cancel_gets_the_article_their_csm_hears_and_a_person_is_offered(
     system: RunningSystem,
 ) -> None:

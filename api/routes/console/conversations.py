@@ -13,7 +13,7 @@ from api.routes.console._pages import NO_STORE, not_found, render
 from api.routes.conversations import MAX_MESSAGE_ID
 from keepwell import accounts, audit, handoffs, health_history, offer_catalogue, staff
 from keepwell import conversations as log
-from keepwell.conversations import filters, inbox, overview, review, saved_views, training
+from keepwell.conversations import filters, flag_filters, inbox, overview, review, saved_views, training
 from keepwell.models import Customer, as_utc
 from keepwell.models.conversations import REVIEW_STATUSES
 from keepwell.models.success import HEALTH_BANDS
@@ -137,6 +137,7 @@ def transcript_page(
         "conversation_id": conversation_id,
         "transcript": transcript,
         "flagged": flagged,
+        "flag_labels": flag_filters.REASON_LABELS,
         "low_confidence": overview.LOW_CONFIDENCE,
         "customer_id": customer_id,
         "account": account,

@@ -1,15 +1,18 @@
 """Console: the flagged queue (conversations a CSM should look at, most valuable accounts first, each reason in plain
-words) and resolving an entry with an optional note, audited as `flag.resolve`."""
+words, filtered by a reason and "mine" in the URL) and resolving an entry with an optional note, audited as
+`flag.resolve`."""
 
 from typing import Annotated
+from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import CurrentStaff, SessionDep, SignedInForm, client_address
 from api.routes.console._pages import flash, not_found, redirect, render
 from keepwell import audit
-from keepwell.conversations import flag_queue
+from keepwell.conversations import flag_filters, flag_queue
+from keepwell.conversations.filters import InvalidFilter
 
 router = APIRouter(prefix="/console/flags", tags=["console"])
 
@@ -25,8 +28,32 @@ def flag_list(
     session: SessionDep,
     page: Annotated[int, Query(ge=1, le=flag_queue.MAX_PAGE)] = 1,
 ) -> HTMLResponse:
-    queue = flag_queue.queue(session, page=page)
-    return render(request, "console_flags.html", {"queue": queue, "nav": "flags"})
+    error = None
+    try:
+        chosen = flag_filters.parse(request.query_params.multi_items())
+    except InvalidFilter as invalid:
+        error, chosen = str(invalid), flag_filters.QueueFilter()
+    if error is None:
+        queue = flag_queue.queue(session, page=page, chosen=chosen, me=staff.id)
+    else:
+        queue = flag_queue.QueuePage([], 0, 1, flag_queue.PAGE_SIZE)
+    query = chosen.query_string()
+    context = {
+        "queue": queue,
+        "filter": chosen,
+        "query": query,
+        "error": error,
+        "reasons": flag_filters.REASON_LABELS,
+        "page_url": lambda n: _url(query, n),
+        "nav": "flags",
+    }
+    return render(request, "console_flags.html", context, status.HTTP_400_BAD_REQUEST if error else status.HTTP_200_OK)
+
+
+def _url(query: str, page: int = 1) -> str:
+    """The queue's address with its filters and page."""
+    parts = [part for part in (query, f"page={page}" if page > 1 else "") if part]
+    return "/console/flags" + ("?" + "&".join(parts) if parts else "")
 
 
 @router.post("/{conversation_id}/resolve", include_in_schema=False, dependencies=SignedInForm)
@@ -37,8 +64,12 @@ def resolve(
     session: SessionDep,
     note: NoteText = "",
     page: Annotated[int, Form(ge=1, le=flag_queue.MAX_PAGE)] = 1,
+    query: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    back = "/console/flags" if page == 1 else f"/console/flags?page={page}"
+    try:  # back to the same filtered view; a tampered filter goes back to the whole queue
+        back = _url(flag_filters.parse(parse_qsl(query)).query_string(), page)
+    except InvalidFilter:
+        back = "/console/flags"
     note = note.strip()
     if len(note) > flag_queue.MAX_NOTE_CHARS:
         flash(request, f"The note is too long: at most {flag_queue.MAX_NOTE_CHARS} characters.")

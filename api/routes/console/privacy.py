@@ -1,10 +1,12 @@
-"""Console, admins only: export conversations (CSV or JSON, streamed), erase one customer everywhere (confirmed by
-typing their id), and the retention setting. Each export and erasure is audited; as in Chatwoot, where exports are
-an administrator's, a CSM is refused (403)."""
+"""Console, admins only: export conversations (CSV or JSON, streamed) chosen here or by the inbox's filters ("Export
+these" on the inbox), erase one customer everywhere (confirmed by typing their id), and the retention setting. Each
+export (with its filter) and erasure is audited; as in Chatwoot, where exports are an administrator's, a CSM is
+refused (403)."""
 
 import logging
 from datetime import date
 from typing import Annotated, Literal
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
@@ -13,11 +15,12 @@ from sqlalchemy.orm import Session
 from api.deps import AdminForm, AdminStaff, SessionDep, SettingsDep, client_address
 from api.routes.console._pages import NO_STORE, flash, redirect, render
 from keepwell import audit
-from keepwell.conversations import training
+from keepwell.conversations import filters, training
 from keepwell.identity import is_customer_id
 from keepwell.models import utcnow
 from keepwell.privacy import export, retention
 from keepwell.privacy.erasure import ErasureError, erase_customer
+from keepwell.staff import StaffView
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +29,7 @@ router = APIRouter(prefix="/console/privacy", tags=["console"])
 Day = Annotated[str, Form(max_length=10)]
 CustomerField = Annotated[str, Form(max_length=200)]
 MEDIA = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
+Format = Annotated[Literal["csv", "json"], Form(alias="format")]
 
 
 @router.get("", response_class=HTMLResponse, include_in_schema=False)
@@ -43,7 +47,7 @@ def export_conversations(
     until: Annotated[str, Form(alias="to", max_length=10)] = "",
     channel: Annotated[str, Form(max_length=16)] = "",
     customer_id: CustomerField = "",
-    fmt: Annotated[Literal["csv", "json"], Form(alias="format")] = "csv",
+    fmt: Format = "csv",
 ) -> Response:
     form = {"from": since, "to": until, "channel": channel, "customer_id": customer_id.strip(), "format": fmt}
     try:
@@ -55,6 +59,32 @@ def export_conversations(
         )
     except export.ExportError as error:
         return _page(request, session, settings.retention_days, export_error=str(error), export_form=form)
+    return _stream(request, admin, session, selection, fmt)
+
+
+@router.post("/export/inbox", include_in_schema=False, dependencies=AdminForm)
+def export_inbox(
+    request: Request,
+    admin: AdminStaff,
+    session: SessionDep,
+    settings: SettingsDep,
+    query: Annotated[str, Form(max_length=4000)] = "",
+    fmt: Format = "csv",
+) -> Response:
+    """The conversations the inbox lists for its filters (`query`, the inbox's query string), all of them: the
+    export streams a batch at a time, so its size is bounded by the log, not by memory."""
+    try:
+        chosen = filters.parse(parse_qsl(query))
+    except filters.InvalidFilter as error:
+        message = f"The inbox's filters cannot be exported: {error}."
+        return _page(request, session, settings.retention_days, export_error=message)
+    return _stream(request, admin, session, export.ExportFilter(inbox=chosen), fmt)
+
+
+def _stream(
+    request: Request, admin: StaffView, session: Session, selection: export.ExportFilter, fmt: str
+) -> StreamingResponse:
+    """Audit the export (its filter and size) and stream it as a download."""
     conversations, messages = export.count(session, selection)
     detail = {"filter": selection.describe(), "format": fmt, "conversations": conversations, "messages": messages}
     audit.record(session, admin, "conversation.export", "conversation", None, detail, ip=client_address(request))

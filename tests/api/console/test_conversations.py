@@ -138,6 +138,15 @@ def test_transcript_shows_the_notice_the_flag_and_the_late_answer(csm_client: Te
     assert answered.index("trouble answering") < answered.index("You are on Growth.")
 
 
+def test_transcript_names_the_flag_the_assistant_raised_on_a_message(csm_client: TestClient, db: Session) -> None:
+    conversation = _start(db)
+    message = log.accept(db, conversation, "how do I export my projects", None).message
+    log.raise_flag(db, conversation.id, "repeated_question", "how do I export my projects", message.id)
+    db.commit()
+    page = csm_client.get(f"/console/conversations/{conversation.id}").text
+    assert '<span class="badge badge--open">Asked the same question again</span>' in page
+
+
 def test_transcript_escapes_html_from_users_and_the_bot(csm_client: TestClient, db: Session) -> None:
     conversation = _start(db)
     evil = log.Reply(

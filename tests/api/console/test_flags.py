@@ -5,13 +5,13 @@ import html as html_lib
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from keepwell import accounts, audit
+from keepwell import accounts, audit, staff
 from keepwell.conversations import flag_queue
 from keepwell.conversations.flags import raise_flag
-from keepwell.models import Conversation, ConversationFlag, Message
+from keepwell.models import Conversation, ConversationFlag, Customer, Message
 from tests.api.console.conftest import post_form
 
 PAGE = "/console/flags"
@@ -81,3 +81,49 @@ def test_an_unknown_conversation_is_404_and_a_long_note_is_refused(
     assert "The note is too long" in csm_client.get(PAGE).text
     assert entries(action="flag.resolve") == []
     assert csm_client.get(f"{PAGE}?page=0").status_code == 422
+
+
+def test_the_queue_filters_by_reason_and_mine_in_the_url_with_the_count_following(
+    csm_client: TestClient, db: Session
+) -> None:
+    _flagged(db)
+    page = csm_client.get(f"{PAGE}?reason=not_understood").text
+    assert "conv_anon" in page and "conv_churn" not in page
+    assert '<option value="not_understood" selected>' in page
+    assert "1 conversation matches these filters" in page
+    assert "2 conversations in the queue" in csm_client.get(PAGE).text
+
+    # The demo CSM owns the demo accounts (conv_churn's); the visitor's conversation is nobody's.
+    mine = csm_client.get(f"{PAGE}?mine=1").text
+    assert (
+        "conv_churn" in mine
+        and "conv_anon" not in mine
+        and 'id="f-mine" name="mine" type="checkbox" value="1" checked' in mine
+    )
+    assert "No flagged conversation matches these filters" in csm_client.get(f"{PAGE}?reason=low_csat&mine=1").text
+
+
+def test_mine_is_the_signed_in_csm_s(csm_client: TestClient, db: Session) -> None:
+    account_id, _name = _flagged(db)
+    other = staff.create(db, "other@example.test", "a long enough password")
+    db.execute(update(Customer).where(Customer.id == account_id).values(owner_csm_id=other.id))
+    db.commit()
+    assert "conv_churn" not in csm_client.get(f"{PAGE}?mine=1").text
+
+
+def test_a_bad_filter_is_a_clear_400(csm_client: TestClient, db: Session) -> None:
+    _flagged(db)
+    response = csm_client.get(f"{PAGE}?reason=%3Cscript%3E")
+    assert response.status_code == 400
+    assert "reason: one of" in response.text and "<script>" not in response.text and "conv_churn" not in response.text
+    assert csm_client.get(f"{PAGE}?mine=yes").status_code == 400
+
+
+def test_resolving_from_a_filtered_page_returns_to_it(csm_client: TestClient, db: Session) -> None:
+    _flagged(db)
+    response = post_form(
+        csm_client, f"{PAGE}?reason=churn_moment", "/console/flags/conv_churn/resolve", {"query": "reason=churn_moment"}
+    )
+    assert response.status_code == 303 and response.headers["location"] == f"{PAGE}?reason=churn_moment"
+    tampered = post_form(csm_client, PAGE, "/console/flags/conv_anon/resolve", {"query": "reason=nope"})
+    assert tampered.headers["location"] == PAGE

@@ -98,6 +98,39 @@ def test_a_bad_export_filter_says_what_is_wrong(
 
 def test_an_unknown_format_is_a_422_not_a_500(admin_client: TestClient) -> None:
     assert _export(admin_client, format="xlsx").status_code == 422
+    assert post_form(admin_client, "/console", f"{PAGE}/export/inbox", {"format": "xlsx"}).status_code == 422
+
+
+def test_an_admin_exports_what_the_inbox_lists_for_its_filters_and_it_is_audited_with_them(
+    admin_client: TestClient, chats: None, db: Session
+) -> None:
+    inbox = admin_client.get("/console?channel=website").text
+    assert 'action="/console/privacy/export/inbox"' in inbox and 'name="query" value="channel=website"' in inbox
+    response = post_form(
+        admin_client, "/console?channel=website", f"{PAGE}/export/inbox", {"query": "channel=website", "format": "csv"}
+    )
+    assert response.status_code == 200 and response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert re.fullmatch(r'attachment; filename="keepwell-conversations-\d{8}-\d{6}\.csv"',
+                        response.headers["content-disposition"])  # fmt: skip
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert sorted({r["conversation_id"] for r in rows}) == ["conv-visitor", "conv-web"]
+    [entry] = audit.list_events(db, action="conversation.export").items
+    assert entry.detail == {
+        "filter": {"inbox": "channel=website"}, "format": "csv", "conversations": 2, "messages": 4,
+    }  # fmt: skip
+
+    document = post_form(admin_client, "/console", f"{PAGE}/export/inbox", {"query": "", "format": "json"}).json()
+    assert [c["id"] for c in document["conversations"]] == ["conv-web", "conv-app", "conv-visitor"]
+
+
+def test_a_bad_inbox_filter_is_refused_with_a_message_and_not_exported(admin_client: TestClient, db: Session) -> None:
+    response = post_form(admin_client, "/console", f"{PAGE}/export/inbox", {"query": "band=purple", "format": "csv"})
+    assert response.status_code == 400 and "The inbox&#39;s filters cannot be exported: band: one of" in response.text
+    assert audit.list_events(db, action="conversation.export").total == 0
+
+
+def test_a_csm_sees_no_export_button_on_the_inbox(csm_client: TestClient, chats: None) -> None:
+    assert "Export these" not in csm_client.get("/console").text
 
 
 def test_an_admin_erases_a_customer_after_typing_its_id_again(
@@ -139,17 +172,25 @@ def test_a_malformed_id_is_refused_with_a_message(admin_client: TestClient) -> N
 def test_a_csm_can_neither_export_nor_erase(csm_client: TestClient, chats: None, db: Session) -> None:
     token = csrf_in(csm_client.get("/console").text)
     assert csm_client.get(PAGE).status_code == 403
-    for action, data in (("export", {"format": "csv"}), ("erase", {"customer_id": WHO, "confirm": WHO})):
+    for action, data in (
+        ("export", {"format": "csv"}),
+        ("export/inbox", {"query": "channel=website", "format": "csv"}),
+        ("erase", {"customer_id": WHO, "confirm": WHO}),
+    ):
         response = csm_client.post(f"{PAGE}/{action}", data={"csrf": token, **data}, follow_redirects=False)
         assert response.status_code == 403, action
-        assert "Only an admin can" in response.text
+        assert "Only an admin can" in response.text and "conv-" not in response.text
     db.expire_all()
     assert db.get(Customer, WHO) is not None
     assert db.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action.like("c%"))) == 0
 
 
 def test_forms_without_the_csrf_token_are_refused(admin_client: TestClient, chats: None, db: Session) -> None:
-    for action, data in (("export", {"format": "csv"}), ("erase", {"customer_id": WHO, "confirm": WHO})):
+    for action, data in (
+        ("export", {"format": "csv"}),
+        ("export/inbox", {"format": "csv"}),
+        ("erase", {"customer_id": WHO, "confirm": WHO}),
+    ):
         response = admin_client.post(f"{PAGE}/{action}", data={"csrf": "forged", **data}, follow_redirects=False)
         assert response.status_code == 403 and "The form expired" in response.text, action
     db.expire_all()

@@ -1,5 +1,6 @@
-"""keepwell/conversations/flag_queue.py: every reason with its words, the ranking (ARR, health, newest), and resolving
-(stored flags closed, older computed reasons hidden, newer ones shown), on SQLite and PostgreSQL."""
+"""keepwell/conversations/flag_queue.py: every reason with its words, the ranking (ARR, health, newest), resolving
+(stored flags closed, older computed reasons hidden, newer ones shown), and the filters (a reason, "mine") with the
+total following them, on SQLite and PostgreSQL."""
 
 from datetime import date, timedelta
 
@@ -7,7 +8,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from keepwell.conversations import flag_queue
+from keepwell import staff
+from keepwell.conversations import flag_filters, flag_queue
 from keepwell.conversations.flags import raise_flag
 from keepwell.models import Conversation, ConversationFlag, Customer, Feedback, Handoff, HealthSnapshot, Message
 from tests.keepwell.conversations.conftest import NOV, add_conversation, add_customer
@@ -16,7 +18,8 @@ from tests.keepwell.conversations.conftest import NOV, add_conversation, add_cus
 def _world(db: Session) -> None:
     """big: $2,000 MRR, green, a fallback and a low-confidence message.
     red: $500 MRR, red (38), a quiet conversation; churn: $500 MRR, green, a churn moment flag (the newer).
-    csat: anonymous, a handoff rated 1 'too slow'; fb: anonymous, feedback; calm: nothing to look at."""
+    csat: anonymous, a handoff rated 1 'too slow'; fb: anonymous, negative feedback; calm: nothing to look at, nor
+    idea (neutral feedback)."""
     add_customer(db, "cus_big", "Big Co", "enterprise", "large", None)
     add_customer(db, "cus_red", "Red Co", "growth", "small", None)
     add_customer(db, "cus_ok", "Okay Co", "growth", "small", None)
@@ -47,7 +50,10 @@ def _world(db: Session) -> None:
                    transcript=[], created_at=NOV + timedelta(days=2), csat_score=1, csat_comment="too slow",
                    csat_at=NOV + timedelta(days=2, hours=1)))  # fmt: skip
     add_conversation(db, "fb", None, "website", NOV + timedelta(days=3), [("your export is broken", "feedback", 0.9)])
-    db.add(Feedback(conversation_id="fb", text="the export is broken", created_at=NOV + timedelta(days=3)))
+    db.add(Feedback(conversation_id="fb", text="the export is broken", created_at=NOV + timedelta(days=3),
+                    polarity="negative"))  # fmt: skip
+    add_conversation(db, "idea", None, "website", NOV + timedelta(days=3), [("please add dark mode", "feedback", 0.9)])
+    db.add(Feedback(conversation_id="idea", text="please add dark mode", created_at=NOV + timedelta(days=3)))
     add_conversation(db, "calm", "cus_ok", "website", NOV, [("hi", "greet", 0.99)])
     db.commit()
 
@@ -66,7 +72,7 @@ def test_every_reason_says_why_and_the_queue_is_ranked_by_value_then_health(db: 
         "red": ["Account is red (38/100)"],
         "churn": ["Churn moment: 'we want to cancel'"],
         "csat": ["Handed to a person (asked for person)", "CSAT 1/5: 'too slow'"],
-        "fb": ["Feedback: 'the export is broken'"],
+        "fb": ["Negative feedback: 'the export is broken'"],
     }
     big, red = page.entries[:2]
     assert (big.arr, big.health_band, big.customer_name) == (24000.0, "green", "Big Co")
@@ -115,3 +121,69 @@ def test_red_account_comes_back_only_with_new_activity(db: Session) -> None:
 def test_resolving_an_unknown_conversation_is_refused(db: Session) -> None:
     with pytest.raises(flag_queue.FlagNotFound):
         flag_queue.resolve(db, "nope", "csm1")
+
+
+def test_the_assistant_s_flags_and_negative_feedback_on_an_answer_say_why(db: Session) -> None:
+    _world(db)
+    [again] = add_conversation(db, "again", None, "website", NOV, [("how do I export my projects", "ask_howto", 0.9)])
+    raise_flag(db, "again", "repeated_question", "how do I export my projects", again)
+    raise_flag(db, "again", "frustration", "this is useless")
+    db.add(Feedback(conversation_id="again", text="still not working", polarity="negative",
+                    article_id="admin-security/data-export"))  # fmt: skip
+    db.commit()
+    assert _whys(flag_queue.queue(db))["again"] == [
+        "Asked the same question again: 'how do I export my projects'",
+        "Frustrated customer: 'this is useless'",
+        "Negative feedback on the answer from admin-security/data-export: 'still not working'",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("reason", "expected"),
+    [
+        ("churn_moment", ["churn"]),
+        ("not_understood", ["big"]),
+        ("negative_feedback", ["fb"]),
+        ("handoff", ["csat"]),
+        ("low_csat", ["csat"]),
+        ("red_health", ["red"]),
+        ("repeated_question", []),
+    ],
+)
+def test_filtering_by_a_reason_lists_only_its_conversations_and_counts_them(
+    db: Session, reason: str, expected: list[str]
+) -> None:
+    _world(db)
+    page = flag_queue.queue(db, chosen=flag_filters.QueueFilter(reason=reason))
+    assert [e.conversation_id for e in page.entries] == expected and page.total == len(expected)
+
+
+def test_mine_is_the_accounts_a_csm_owns_and_the_handoffs_assigned_to_them(db: Session) -> None:
+    _world(db)
+    casey = staff.create(db, "casey@example.test", "a long enough password")
+    robin = staff.create(db, "robin@example.test", "a long enough password")
+    db.get(Customer, "cus_red").owner_csm_id = casey.id  # type: ignore[union-attr]
+    db.get(Customer, "cus_ok").owner_csm_id = robin.id  # type: ignore[union-attr]
+    db.scalars(select(Handoff).where(Handoff.conversation_id == "csat")).one().assigned_to_id = casey.id
+    db.commit()
+    mine = flag_filters.QueueFilter(mine=True)
+    page = flag_queue.queue(db, chosen=mine, me=casey.id)
+    assert [e.conversation_id for e in page.entries] == ["red", "csat"] and page.total == 2
+    assert [e.conversation_id for e in flag_queue.queue(db, chosen=mine, me=robin.id).entries] == ["churn"]
+    both = flag_filters.QueueFilter(reason="low_csat", mine=True)
+    assert [e.conversation_id for e in flag_queue.queue(db, chosen=both, me=casey.id).entries] == ["csat"]
+    past_the_end = flag_queue.queue(db, page=3, page_size=1, chosen=mine, me=casey.id)
+    assert past_the_end.entries == [] and past_the_end.total == 2
+    with pytest.raises(ValueError, match="mine"):
+        flag_queue.queue(db, chosen=mine)
+
+
+def test_queue_filters_are_read_from_the_url_and_refused_with_the_field_named() -> None:
+    chosen = flag_filters.parse([("reason", "repeated_question"), ("mine", "1"), ("page", "2")])
+    assert chosen == flag_filters.QueueFilter("repeated_question", True)
+    assert chosen.query_string() == "reason=repeated_question&mine=1"
+    assert flag_filters.parse([("reason", " "), ("mine", "")]).query_string() == ""
+    with pytest.raises(flag_filters.InvalidFilter, match="reason: one of"):
+        flag_filters.parse([("reason", "vibes")])
+    with pytest.raises(flag_filters.InvalidFilter, match="mine"):
+        flag_filters.parse([("mine", "yes")])

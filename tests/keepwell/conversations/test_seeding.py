@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from keepwell.conversations import filters, inbox, seeding
-from keepwell.models import Conversation, Message
+from keepwell.models import Conversation, ConversationFlag, Feedback, Message
 from tests.keepwell.conversations.conftest import World
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
@@ -35,6 +35,24 @@ def test_seeding_writes_ten_turns_per_conversation_that_the_inbox_lists(world_se
     assert page.total == 63  # and the three hand-built ones
     assert inbox.search(session, filters.parse([("q", "invite")])).total > 0  # the text index follows the inserts
     assert inbox.search(session, filters.parse([("fallback", "yes")])).total > 0
+
+
+def test_seeding_writes_the_flags_the_assistant_raises_and_feedback_of_each_polarity(session: Session) -> None:
+    done = seeding.seed(session, 400, seed=5, now=NOW)
+    session.commit()
+    reasons = dict(
+        session.execute(select(ConversationFlag.reason, func.count()).group_by(ConversationFlag.reason)).all()
+    )
+    assert set(reasons) == {"repeated_question", "frustration", "unhelpful_answers"}
+    assert sum(reasons.values()) == done.flags and done.flags < done.conversations / 4  # a queue, not the whole log
+    polarities = set(session.scalars(select(Feedback.polarity).distinct()))
+    assert polarities == {"negative", "neutral"} and done.feedback > 0
+    repeated = session.scalars(select(ConversationFlag).where(ConversationFlag.reason == "repeated_question")).first()
+    assert repeated is not None and repeated.message_id is not None
+    message = session.get(Message, repeated.message_id)
+    assert (
+        message is not None and message.text == repeated.detail and message.conversation_id == repeated.conversation_id
+    )
 
 
 def test_the_same_seed_gives_the_same_conversations(session: Session) -> None:

@@ -1,20 +1,24 @@
-"""keepwell/privacy/export.py: the conversations a filter selects, one CSV row per message with cells a spreadsheet
-cannot run as formulas, or one JSON object per conversation; read a batch at a time."""
+"""keepwell/privacy/export.py: the conversations a filter selects (its own, or the inbox's: exactly what the inbox
+lists), one CSV row per message with cells a spreadsheet cannot run as formulas, or one JSON object per conversation;
+read a batch at a time."""
 
 import csv
 import io
 import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from urllib.parse import parse_qsl
 
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from keepwell.conversations import filters, inbox
 from keepwell.db import session_factory, upgrade
 from keepwell.models import Conversation, Message
 from keepwell.privacy import export
 from keepwell.privacy.export import ExportError, ExportFilter
+from tests.keepwell.conversations.conftest import build_world
 
 
 @pytest.fixture
@@ -118,3 +122,31 @@ def test_bad_filters_are_refused() -> None:
         ExportFilter(since=date(2026, 2, 2), until=date(2026, 2, 1))
     with pytest.raises(ExportError, match="Channel"):
         ExportFilter(channel="fax")
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "q=invite", "fallback=yes", "channel=in_app&handoff=yes", "tag=onboarding", "band=red", "review=reviewed"],
+)
+def test_the_inbox_s_filters_export_exactly_the_conversations_it_lists(database: Engine, query: str) -> None:
+    upgrade(database)
+    with session_factory(database)() as session:
+        build_world(session)
+        chosen = filters.parse(parse_qsl(query))
+        listed = {row.conversation_id for row in inbox.search(session, chosen, page_size=100).rows}
+        selection = ExportFilter(inbox=chosen)
+        exported = [record for record in export.records(database, selection, batch=1)]
+        assert {record["id"] for record in exported} == listed and listed  # every filter here matches something
+        messages = sum(len(record["messages"]) for record in exported)
+        assert export.count(session, selection) == (len(listed), messages)
+        assert selection.describe() == {"inbox": chosen.query_string()}
+
+
+def test_the_inbox_never_lists_a_conversation_nobody_wrote_in_nor_does_its_export(database: Engine) -> None:
+    upgrade(database)
+    with session_factory(database)() as session:
+        build_world(session)  # conv_d was opened by the widget and never written in
+        ids = [record["id"] for record in export.records(database, ExportFilter(inbox=filters.InboxFilter()))]
+        assert sorted(ids) == ["conv_a", "conv_b", "conv_c"]
+        narrowed = ExportFilter(inbox=filters.parse([("channel", "website")]), customer_id="cus_a")
+        assert [record["id"] for record in export.records(database, narrowed)] == ["conv_a"]
