@@ -1,5 +1,6 @@
 """The signed-in customer's account: health score, plan and renewal (and the other questions of a run-on message)."""
 
+import re
 from datetime import date
 from typing import Any
 
@@ -23,6 +24,14 @@ PLAN_WORDS = frozenset(
 )
 
 
+# "why" anywhere in a health question ("our health score dropped, why?", "why is our account red") asks for the reasons.
+_WHY = re.compile(r"\b(why|how come|what'?s (dragging|driving|behind))\b", re.IGNORECASE)
+
+
+def asks_why(text: str) -> bool:
+    return bool(_WHY.search(text))
+
+
 class ActionAccountHealth(Action):
     def name(self) -> str:
         return "action_account_health"
@@ -30,12 +39,17 @@ class ActionAccountHealth(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         shown: list[bool] = []
 
+        text = tracker.latest_message.get("text") or ""
+
         def compose(account: accounts.Account) -> replies.Reply:
             shown.append(True)
-            return replies.account_health(account, health_of(account), get_settings().health_disclosure)
+            disclosure = get_settings().health_disclosure
+            if asks_why(text):  # "our score dropped, why?": what drives it, measure by measure
+                return replies.health_explained(account, health_of(account), disclosure)
+            return replies.account_health(account, health_of(account), disclosure, text)
 
         send(dispatcher, await account_reply(tracker, compose))
-        answered = await kb.answer_the_rest(dispatcher, tracker.latest_message.get("text") or "", HEALTH_WORDS)
+        answered = await kb.answer_the_rest(dispatcher, text, HEALTH_WORDS)
         # A follow-up is about the last answer: "why?" after the score asks what drives it.
         return [SlotSet(followups.TOPIC_SLOT, answered or (followups.ACCOUNT_HEALTH if shown else None))]
 

@@ -57,6 +57,20 @@ def asks_why(text: str) -> bool:
     return bool(_WHY.match(text))
 
 
+# "what about growth?", "and on growth?", "and annual?": the question asked before, about something else; its
+# section is chosen with that question, not with the bare words.
+_ELLIPTICAL = re.compile(
+    r"^\s*(?:and|or|what about|how about|same (?:for|with))\s+(?:(?:on|for|with|in|the)\s+)?"
+    r"(?P<rest>[\w'-]+(?:\s+[\w'-]+)?)\s*[?.!]*\s*$",
+    re.IGNORECASE,
+)
+
+
+def is_elliptical(text: str) -> bool:
+    """Whether a follow-up only names what to ask the previous question about ("what about growth?")."""
+    return bool(_ELLIPTICAL.match(text))
+
+
 def topic_words(article_id: str) -> str:
     """The article's topic in words, from its id ("getting-started/invite-teammates" -> "invite teammates")."""
     return article_id.rsplit("/", 1)[-1].replace("-", " ")

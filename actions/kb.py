@@ -1,6 +1,7 @@
 """Answers from the product manual and FAQ."""
 
 import asyncio
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -40,7 +41,8 @@ def _search(
 
     A follow-up stays in the topic's article when, read with the question the topic answered and the topic's words
     ("how do i connect slack can it create tasks too (slack)"), that article still ranks first (its section then
-    chosen without the earlier question, which would pull back to the section already given); or when the question
+    chosen without the earlier question, which would pull back to the section already given, unless the follow-up
+    only names what to ask it about: "what about growth?"); or when the question
     alone finds an answer there about as good as anywhere.
     Otherwise it is a new question ("ok and when does it renew" after the plans), answered afresh. A question that
     does not look like a follow-up but finds nothing on its own is tried once more with the topic's words.
@@ -58,7 +60,9 @@ def _search(
     in_context = kb.search(followups.in_context(question, topic, asked_before))
     if _clearly_on(in_context, topic):
         # The words asked before chose the article; the section is the one this question asks about.
-        return kb.search(followups.in_context(question, topic), None, topic) if asked_before else in_context
+        if asked_before and not followups.is_elliptical(question):
+            return kb.search(followups.in_context(question, topic), None, topic)
+        return in_context
     vector = kb.encode_query(question)  # encoded once for both searches below
     inside = kb.search(question, None, topic, vector=vector)
     fresh = kb.search(question, vector=vector)
@@ -75,8 +79,9 @@ def _clearly_on(result: SearchResult, topic: str) -> bool:
 
 
 def _search_each(questions: list[str]) -> tuple[list[SearchResult], list[str]]:
-    """The confident answers to the questions of a run-on message, one per article, in the order asked; and the
-    questions nothing answered."""
+    """The confident answers to the questions of a run-on message, one per section, in the order asked; and the
+    questions nothing answered. Two questions answered by two sections of one article ("where are my invoices and
+    can i add our vat number") get both sections; two answered by the same section get it once."""
     kb = services.knowledge_base()
     results: list[SearchResult] = []
     missed: list[str] = []
@@ -85,29 +90,41 @@ def _search_each(questions: list[str]) -> tuple[list[SearchResult], list[str]]:
         best = result.best if result.confident else None
         if best is None:
             missed.append(question)
-        elif all(best.article_id != r.passages[0].article_id for r in results):
+        elif all((best.article_id, best.section) != (r.passages[0].article_id, r.passages[0].section) for r in results):
             results.append(result)
     return results, missed
 
 
+# "how do i …", "can i …": a question about the product, which the help centre answers even when it names a word an
+# account answer covers ("when do we renew and can i switch to annual billing").
+_ASKS_HOW = re.compile(
+    r"^\s*(how (do|can|would|should) (i|we)|how to|can (i|we|you)|could (i|we)|is it possible)\b", re.I
+)
+
+
+def _covered(question: str, covered: frozenset[str]) -> bool:
+    """Whether an account answer already answered this question of a run-on message."""
+    return bool(content_words(question) & covered) and not _ASKS_HOW.match(question)
+
+
 async def answer_the_rest(dispatcher: CollectingDispatcher, text: str, covered: frozenset[str]) -> str | None:
     """After an account answer to one question of a run-on message ("what plan are we on and can we get more
-    guests"), answer the others the help centre answers clearly; returns the last article answered.
+    guests"), answer the others the help centre answers confidently; returns the last article answered.
 
     Args:
         covered: words of the questions the account answer already covered (plan, seats, renewal, ...): a question
             with one of them is not asked again of the help centre.
     """
     questions = split_questions(text)
-    rest = [q for q in questions if not content_words(q) & covered]
+    rest = [q for q in questions if not _covered(q, covered)]
     if len(rest) == len(questions):
         rest = rest[1:]  # none names what the account answer covered: the first is the one it answered
     answered = None
     results, _missed = await asyncio.to_thread(_search_each, rest) if rest else ([], [])
     for result in results:
-        if not result.ambiguous:
-            send(dispatcher, replies.kb_answer(result, replies.ANSWER_CHARS // 2))
-            answered = result.passages[0].article_id
+        # The likelier reading, as for any question; a close runner-up stays one tap away.
+        send(dispatcher, replies.kb_answer(result, replies.ANSWER_CHARS // 2))
+        answered = result.passages[0].article_id
     return answered
 
 

@@ -12,6 +12,7 @@ from keepwell.offer_catalogue import Offer
 from keepwell.offers import OPEN_SIGNAL_REASON, Recommendation
 from keepwell.onboarding import Checklist
 from keepwell.segments import segment_of
+from keepwell.text import content_words
 from knowledge_base import Passage, SearchResult
 
 HANDOFF_BUTTON = {"title": "Talk to a person", "payload": "/request_human"}
@@ -156,9 +157,36 @@ def _tips(health: HealthScore) -> list[str]:
 
 DRIVER_TIPS = 3
 
+# The words customers use for each measure: a health question that names one ("how's our adoption looking", "what's
+# our nps") is answered with that measure's fact, whether or not it is among the top drivers.
+MEASURE_WORDS = {
+    "login_frequency": frozenset("login logins logging log".split()),
+    "active_users": frozenset("active users people".split()),
+    "seat_utilisation": frozenset("seat seats licenses license utilisation utilization".split()),
+    "feature_adoption": frozenset("adoption features feature".split()),
+    "support_load": frozenset("tickets ticket support".split()),
+    "csat": frozenset("csat satisfaction satisfied".split()),
+    "nps": frozenset("nps recommend promoter promoters".split()),
+    "days_to_renewal": frozenset("renewal renew renews".split()),
+    "billing_state": frozenset("payment payments invoices".split()),
+    "onboarding_progress": frozenset("onboarding checklist".split()),
+}
 
-def account_health(account: Account, health: HealthScore, disclosure: Disclosure = "full") -> Reply:
-    """The account's health: band, trend and the top drivers in plain words, as much as the company shows."""
+
+def asked_measures(health: HealthScore, question: str, told: frozenset[str] = frozenset()) -> list[str]:
+    """The facts of the measures a question names, as lines ("Feature adoption: 43% of the key features in use."),
+    except the measures in `told` (the drivers the answer gives anyway)."""
+    words = content_words(question)
+    return [
+        f"{c.label[:1].upper()}{c.label[1:]}: {c.text or c.label}."
+        for c in health.components
+        if c.name not in told and MEASURE_WORDS.get(c.name, frozenset()) & words
+    ]
+
+
+def account_health(account: Account, health: HealthScore, disclosure: Disclosure = "full", question: str = "") -> Reply:
+    """The account's health: band, trend, the facts of any measure the question names, and the top drivers in plain
+    words, as much as the company shows."""
     buttons = [{"title": "Recommendations", "payload": "/ask_recommendations"}]
     if disclosure == "tips":
         tips = _tips(health)
@@ -180,7 +208,8 @@ def account_health(account: Account, health: HealthScore, disclosure: Disclosure
         shown.append(health.drags[0])
     lifts = [d.text or d.label for d in shown if d.direction == "up"]
     drags = [d.text or d.label for d in shown if d.direction == "down"]
-    lines = [f"{head}{_trend_words(health, with_numbers=numbers)}."]
+    asked = asked_measures(health, question, frozenset(d.measure for d in shown))
+    lines = [f"{head}{_trend_words(health, with_numbers=numbers)}.", *asked]
     if lifts:
         lines.append(f"▲ Helping: {'; '.join(lifts)}.")
     if drags:

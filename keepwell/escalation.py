@@ -62,6 +62,10 @@ _FRUSTRATED = re.compile(
     r"thanks for nothing|great,? just great|just (great|perfect|wonderful|brilliant)|"
     r"oh,? (great|fantastic|wonderful|perfect|brilliant|lovely|joy)|love that for me|yeah,? right|wow,? thanks a lot|"
     r"seriously|are you (kidding|serious)|kidding me|you'?re kidding|"
+    r"wow,? (great|just great|amazing|brilliant|perfect|fantastic)|i'?m (so )?done with|"
+    # Paying and still waiting: "we pay you thousands a month and the boards take forever".
+    r"(takes?|taking|took) (forever|ages)|(we|i) pay (you )?(thousands|hundreds|so much|a fortune|good money)|"
+    r"what (am i|are we) (even )?paying (you )?for|"
     r"(third|3rd|fourth|4th|fifth|5th|tenth) time|again and again|over and over|every single time|"
     r"(broken|down|waiting|not working|stuck) (for|since) (days|weeks|hours|yesterday|last week|monday|tuesday|"
     r"wednesday|thursday|friday)|"

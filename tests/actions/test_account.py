@@ -234,3 +234,52 @@ async def test_a_question_the_plan_answer_covers_is_not_asked_again(
     said = "can we get more guests and what plan are we on"  # the plan question second
     await ActionPlanRenewal().run(CollectingDispatcher(), make_tracker(said, "ask_plan_renewal", account.id), {})
     assert kb.questions == ["can we get more guests"]
+
+
+async def test_a_measure_the_question_names_is_answered_even_when_it_is_not_a_driver(
+    engine: Engine, make_tracker: TrackerFactory
+) -> None:
+    account = _first_account(engine)
+    expected = _latest_health(engine, account.id)
+    shown = {d.measure for d in expected.drivers} | {d.measure for d in expected.drags[:1]}
+    component = next(c for c in expected.components if c.name not in shown and c.name in replies.MEASURE_WORDS)
+    word = sorted(replies.MEASURE_WORDS[component.name])[0]
+    dispatcher = CollectingDispatcher()
+
+    await ActionAccountHealth().run(
+        dispatcher, make_tracker(f"how is our {word}", "ask_account_health", account.id), {}
+    )
+
+    [message] = dispatcher.messages
+    assert f"{component.label[:1].upper()}{component.label[1:]}: {component.text}." in message["text"]
+    unasked = CollectingDispatcher()
+    await ActionAccountHealth().run(unasked, make_tracker("how are we doing", "ask_account_health", account.id), {})
+    assert component.text not in unasked.messages[0]["text"]
+
+
+async def test_why_in_the_health_question_itself_explains_every_measure(
+    engine: Engine, make_tracker: TrackerFactory
+) -> None:
+    account = _first_account(engine)
+    expected = _latest_health(engine, account.id)
+    dispatcher = CollectingDispatcher()
+
+    said = "our health score dropped, why?"
+    await ActionAccountHealth().run(dispatcher, make_tracker(said, "ask_account_health", account.id), {})
+
+    [message] = dispatcher.messages
+    weakest = min(expected.components, key=lambda c: c.value)
+    assert "Each measure, weakest first" in message["text"]
+    assert f"biggest lift would come from {weakest.label.lower()}" in message["text"]
+
+
+async def test_a_how_to_question_that_shares_a_billing_word_is_still_answered(
+    engine: Engine, make_tracker: TrackerFactory, guests_kb: _GuestsKnowledgeBase
+) -> None:
+    kb = guests_kb
+    account = _first_account(engine)
+
+    said = "when do we renew and can i switch to annual billing for our guests"
+    await ActionPlanRenewal().run(CollectingDispatcher(), make_tracker(said, "ask_plan_renewal", account.id), {})
+
+    assert kb.questions == ["can i switch to annual billing for our guests"]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from actions.followups import article_of, asks_why, in_context, is_follow_up, question_behind
+from actions.followups import article_of, asks_why, in_context, is_elliptical, is_follow_up, question_behind
 
 
 @pytest.mark.parametrize(
@@ -83,3 +83,19 @@ def test_a_picked_button_points_to_the_words_typed_before_it() -> None:
 @pytest.mark.parametrize("text", ["what happens to our salesforce integration then", "and billing then?"])
 def test_a_closing_then_leans_on_what_came_before(text: str) -> None:
     assert is_follow_up(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("what about growth", True),
+        ("and on growth?", True),
+        ("and annual?", True),
+        ("how about on mobile", True),
+        ("and if we use sso?", False),
+        ("and how do i remove them?", False),
+        ("can it create tasks too", False),
+    ],
+)
+def test_a_follow_up_that_only_names_what_to_ask_about_is_told_apart(text: str, expected: bool) -> None:
+    assert is_elliptical(text) is expected

@@ -416,3 +416,34 @@ async def test_a_run_on_question_nothing_answers_is_named_not_dropped(
     assert (
         missed["text"] == "I couldn't find an answer to “what is the warp drive setting”. Could you ask it another way?"
     )
+
+
+LINKS = replace(PASSAGE, section="Share an invite link", anchor="share-an-invite-link", text="Copy the invite link.")
+
+
+async def test_two_questions_answered_by_two_sections_of_one_article_get_both_sections(
+    make_tracker: TrackerFactory, stub_kb: StubInstaller
+) -> None:
+    stub_kb(lambda query, _article: SearchResult(query, [LINKS if "link" in query else PASSAGE], confident=True))
+    dispatcher = CollectingDispatcher()
+
+    said = "how do i invite people by email and can i share a link instead"
+    await ActionAnswerFromKB().run(dispatcher, make_tracker(said), {})
+
+    first, second = dispatcher.messages
+    assert first["custom"]["sources"][0]["url"] == PASSAGE.section_url
+    assert second["custom"]["sources"][0]["url"] == LINKS.section_url
+
+
+async def test_an_elliptical_follow_up_chooses_its_section_with_the_question_asked_before(
+    make_tracker: TrackerFactory, stub_kb: StubInstaller
+) -> None:
+    kb = stub_kb(_topical)
+    tracker = make_tracker("what about guests?", "nlu_fallback", slots={"topic_article": PASSAGE.article_id})
+    answered = {"event": "bot", "text": "…", "data": {"custom": {"sources": [{"url": PASSAGE.section_url}]}}}
+    tracker.events[-1:-1] = [{"event": "user", "text": "how many people can we invite on starter"}, answered]
+
+    await ActionAnswerFromKB().run(CollectingDispatcher(), tracker, {})
+
+    # "what about guests?" asks the earlier question about guests: no second search without those words.
+    assert kb.questions == ["how many people can we invite on starter what about guests? (invite teammates)"]

@@ -25,6 +25,10 @@ AccountFactory = Callable[..., Account]
         "you don't understand what I'm asking",
         "third time asking: how do I export",
         "still not working",
+        "wow great, another invoice with the wrong name",
+        "we pay you thousands a month and it takes forever to load",
+        "what are we even paying for",
+        "i'm so done with this",
     ],
 )
 def test_frustration_and_anger_are_noticed(text: str) -> None:
@@ -46,6 +50,9 @@ def test_frustration_and_anger_are_noticed(text: str) -> None:
         "how do I stop annoying email notifications",
         "can I export to JSON or XLSX",
         "can I keep tasks hidden for days",
+        "wow, that was quick, thanks",
+        "how much do we pay per seat",
+        "does the export take long for a big workspace",
     ],
 )
 def test_ordinary_questions_and_problems_are_not_anger(text: str) -> None:
