@@ -17,6 +17,7 @@ from api.routes.console import (
     review,
     saved_views,
     success,
+    unanswered,
     users,
 )
 from api.routes.console._pages import admin_required, csrf_rejected, login_required
@@ -29,6 +30,7 @@ for _module in (
     saved_views,
     handoffs,
     flags,
+    unanswered,
     feedback,
     success,
     customers,
