@@ -94,7 +94,7 @@ def trend_csv(request: Request, staff: CurrentStaff, session: SessionDep, days: 
 @router.get("/article", response_class=HTMLResponse, include_in_schema=False)
 def draft_article(
     request: Request, staff: CurrentStaff, session: SessionDep,
-    message: Annotated[list[int], Query(max_length=unanswered.MAX_MESSAGES)], days: Days = 30,
+    message: Annotated[list[int], Query(max_length=unanswered.MAX_MESSAGES)] = [], days: Days = 30,  # noqa: B006
 ) -> Response:  # fmt: skip
     """The article editor, prefilled from the cluster: its label as the title, its wordings as the questions."""
     try:
