@@ -3,9 +3,9 @@ each group with its count, customers, trend and newest examples, so a CSM can an
 article, or training examples of an intent) and the group leaves the list.
 
 A message is unanswered when the flagged queue's rule says so (`flag_queue.not_understood`: the fallback intent or
-confidence below LOW_CONFIDENCE), or when it was a help-centre question (KB_INTENTS) and no reply to it cited an
-article: the assistant understood the kind of question but the knowledge base had nothing ("I'm not sure about
-that one"), which is exactly what a new article fixes. Messages are embedded with the knowledge base's own encoder
+confidence below LOW_CONFIDENCE), when it was a help-centre question (KB_INTENTS) and no reply to it cited an
+article (the assistant understood the kind of question but the knowledge base had nothing: "I'm not sure about
+that one", exactly what a new article fixes), or when the assistant declined it as out of scope. Messages are embedded with the knowledge base's own encoder
 (vectors cached per message: `message_vectors`) and grouped by `clustering.cluster`.
 """
 
@@ -27,7 +27,9 @@ from keepwell.privacy._chunks import chunked
 PERIODS = (7, 30, 90)  # days the page offers
 DEFAULT_DAYS = 30
 # Intents the assistant answers from the knowledge base (bot/rules): a reply without sources means it found nothing.
-KB_INTENTS = ("ask_howto", "ask_faq")
+KB_INTENTS = ("ask_howto", "ask_faq", "report_problem")
+# The assistant understood that it cannot help ("outside what I can help with"): still a question nobody answered.
+OUT_OF_SCOPE = "out_of_scope"
 # The newest this many unanswered messages are clustered (the similarity matrix is n x n).
 MAX_MESSAGES = 2000
 EXAMPLES = 5
@@ -106,7 +108,7 @@ class Report:
 
 
 def unanswered() -> ColumnElement[bool]:
-    """Customer messages the assistant did not understand or found no article for."""
+    """Customer messages the assistant did not understand, found no article for, or declined as out of scope."""
     reply = aliased(Message)
     cited = exists().where(
         reply.reply_to_id == Message.id,
@@ -119,7 +121,8 @@ def unanswered() -> ColumnElement[bool]:
         Message.state.in_(("answered", "answered_late")),
         ~cited,
     )
-    return or_(not_understood(), kb_missed)
+    declined = and_(Message.role == ROLE_CUSTOMER, Message.intent == OUT_OF_SCOPE)
+    return or_(not_understood(), kb_missed, declined)
 
 
 def _open_in(since: datetime, until: datetime) -> list[ColumnElement[bool]]:

@@ -72,6 +72,9 @@ def _seed(db: Session) -> dict[str, list[int]]:
     reply = db.scalars(select(Message).where(Message.reply_to_id == ids["cited"][0])).one()
     reply.sources = [{"title": "Invite teammates", "url": "/help/getting-started/invite-teammates"}]
     add_conversation(db, "c6", "cus_b", "website", day, [("thanks a lot", "thank", 0.99)])
+    ids["declined"] = add_conversation(
+        db, "c9", None, "website", day, [("what is the weather in Oslo", "out_of_scope", 0.9)]
+    )
     add_conversation(db, "c7", "cus_b", "website", NOW - timedelta(days=40), [("parquet export please", None, 0.1)])
     db.commit()
     return ids
@@ -82,10 +85,10 @@ def test_clusters_by_meaning_with_counts_customers_trend_and_examples(db: Sessio
     found = unanswered.report(db, encoder, days=7, now=NOW)
     db.commit()
 
-    assert found.total == 6 and not found.truncated
-    assert [c.count for c in found.clusters] == [3, 2, 1]
-    parquet, sso, csv = found.clusters
-    assert csv.label == CSV
+    assert found.total == 7 and not found.truncated
+    assert [c.count for c in found.clusters] == [3, 2, 1, 1]
+    parquet, sso = found.clusters[:2]
+    assert {c.label for c in found.clusters[2:]} == {CSV, "what is the weather in Oslo"}
     assert parquet.label in PARQUET and sso.label in SSO
     assert parquet.message_ids == [ids["p3"][0], ids["p2"][0], ids["p1"][0]]  # newest first
     assert parquet.customers == 3  # two accounts and one visitor
@@ -96,15 +99,15 @@ def test_clusters_by_meaning_with_counts_customers_trend_and_examples(db: Sessio
     assert parquet.distinct_texts[0] == parquet.label and len(parquet.distinct_texts) == 3
 
     # A second view reads the vectors back instead of encoding again.
-    assert found.encoded == 6 and encoder.encoded == 6
-    assert db.scalar(select(func.count()).select_from(MessageVector)) == 6
+    assert found.encoded == 7 and encoder.encoded == 7
+    assert db.scalar(select(func.count()).select_from(MessageVector)) == 7
     again = unanswered.report(db, encoder, days=7, now=NOW)
-    assert again.encoded == 0 and encoder.encoded == 6
+    assert again.encoded == 0 and encoder.encoded == 7
     assert [c.message_ids for c in again.clusters] == [c.message_ids for c in found.clusters]
 
     # Ninety days reach the old message; the trend is by week.
     longer = unanswered.report(db, encoder, days=90, now=NOW)
-    assert longer.total == 7 and longer.clusters[0].count == 4
+    assert longer.total == 8 and longer.clusters[0].count == 4
     assert longer.clusters[0].trend[0][0].startswith("week of ")
 
 
@@ -125,7 +128,7 @@ def test_handled_questions_leave_the_clusters(db: Session, encoder: CountingEnco
     db.commit()
 
     after = unanswered.report(db, encoder, days=7, now=NOW + timedelta(seconds=1))
-    assert [c.count for c in after.clusters] == [2, 1] and after.total == 3
+    assert [c.count for c in after.clusters] == [2, 1, 1] and after.total == 4
     assert [(h.kind, h.target, h.count) for h in after.handled] == [("article", "data/export-parquet", 3)]
     # Handled twice, a message that is not unanswered, or nothing at all: refused, nothing written.
     for bad in (parquet.message_ids[:1], ids["cited"]):
