@@ -22,34 +22,32 @@ class Encoder(Protocol):
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
-def vectors(session: Session, messages: Sequence[tuple[int, str]], encoder: Encoder) -> tuple[np.ndarray, int]:
-    """The vectors of `messages` ((id, text) pairs), in their order: cached ones read, the rest encoded and stored.
-    The caller commits. Returns the vectors (shape (len(messages), dimension)) and how many were encoded now."""
+def vectors(
+    session: Session, messages: Sequence[tuple[int, str]], encoder: Encoder, limit: int | None = None
+) -> tuple[dict[int, np.ndarray], int]:
+    """The vectors of `messages` ((id, text) pairs) by message id: cached ones read, missing ones encoded and stored,
+    at most `limit` of them (the first missing in the given order; the rest are left out until a later call).
+    The caller commits. Returns the vectors and how many were encoded now."""
     model = encoder.name
-    cached: dict[int, np.ndarray] = {}
-    ids = [message_id for message_id, _ in messages]
-    for chunk in chunked(sorted(set(ids))):
+    found: dict[int, np.ndarray] = {}
+    for chunk in chunked(sorted({message_id for message_id, _ in messages})):
         for message_id, stored_model, blob in session.execute(
             select(MessageVector.message_id, MessageVector.model, MessageVector.vector).where(
                 MessageVector.message_id.in_(chunk)
             )
         ):
             if stored_model == model:
-                cached[message_id] = np.frombuffer(blob, dtype=np.float32)
-    missing = [(message_id, text) for message_id, text in messages if message_id not in cached]
+                found[message_id] = np.frombuffer(blob, dtype=np.float32)
+    missing = list({message_id: text for message_id, text in messages if message_id not in found}.items())
+    missing = missing if limit is None else missing[:limit]
     if missing:
         encoded = np.asarray(encoder.encode_queries([text for _, text in missing]), dtype=np.float32)
-        stale = [message_id for message_id, _ in missing]
-        for chunk in chunked(sorted(set(stale))):  # another model's vectors for these messages
+        for chunk in chunked(sorted(message_id for message_id, _ in missing)):  # another model's vectors
             session.execute(delete(MessageVector).where(MessageVector.message_id.in_(chunk)))
         for (message_id, _), vector in zip(missing, encoded, strict=True):
-            if message_id not in cached:
-                session.add(MessageVector(message_id=message_id, model=model, vector=vector.tobytes()))
-            cached[message_id] = vector
+            session.add(MessageVector(message_id=message_id, model=model, vector=vector.tobytes()))
+            found[message_id] = vector
         session.flush()
-    if not messages:
-        return np.zeros((0, 0), dtype=np.float32), 0
-    dimension = {vector.shape[0] for vector in cached.values()}
-    if len(dimension) != 1:
-        raise ValueError(f"cached vectors of different lengths for model {model!r}: {sorted(dimension)}")
-    return np.vstack([cached[message_id] for message_id in ids]).astype(np.float32), len(missing)
+    if len({vector.shape for vector in found.values()}) > 1:
+        raise ValueError(f"cached vectors of different lengths for model {model!r}")
+    return found, len(missing)

@@ -111,6 +111,19 @@ def test_clusters_by_meaning_with_counts_customers_trend_and_examples(db: Sessio
     assert longer.clusters[0].trend[0][0].startswith("week of ")
 
 
+def test_a_backlog_is_encoded_a_few_hundred_messages_a_view(
+    db: Session, encoder: CountingEncoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _seed(db)
+    monkeypatch.setattr(unanswered, "ENCODE_PER_VIEW", 4)
+    first = unanswered.report(db, encoder, days=7, now=NOW)
+    assert (first.encoded, first.pending, first.grouped, first.total) == (4, 3, 4, 7)
+    db.commit()
+    second = unanswered.report(db, encoder, days=7, now=NOW)
+    assert (second.encoded, second.pending, second.grouped) == (3, 0, 7)
+    assert [c.count for c in second.clusters] == [3, 2, 1, 1]
+
+
 def test_a_cached_vector_of_another_model_is_replaced(db: Session, encoder: CountingEncoder) -> None:
     ids = _seed(db)
     db.add(MessageVector(message_id=ids["p1"][0], model="another-model", vector=np.ones(3, np.float32).tobytes()))
