@@ -91,12 +91,14 @@ def trend_csv(request: Request, staff: CurrentStaff, session: SessionDep, days: 
     return csv_response(chart, f"keepwell-unanswered-{days}-days.csv")
 
 
-@router.get("/article", response_class=HTMLResponse, include_in_schema=False)
+@router.post("/draft", response_class=HTMLResponse, include_in_schema=False, dependencies=SignedInForm)
 def draft_article(
     request: Request, staff: CurrentStaff, session: SessionDep,
-    message: Annotated[list[int], Query(max_length=unanswered.MAX_MESSAGES)] = [], days: Days = 30,  # noqa: B006
+    message: Annotated[list[int], Form(max_length=unanswered.MAX_MESSAGES)] = [],  # noqa: B006
+    days: Annotated[int, Form(ge=1, le=366)] = 30,
 ) -> Response:  # fmt: skip
-    """The article editor, prefilled from the cluster: its label as the title, its wordings as the questions."""
+    """The article editor, prefilled from the cluster: its label as the title, its wordings as the questions.
+    A form post, not a link: a large cluster's message ids would not fit in a URL."""
     try:
         questions = unanswered.open_questions(session, message)
     except UnansweredError as error:

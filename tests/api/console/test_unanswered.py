@@ -42,7 +42,7 @@ def app(app: FastAPI, settings: Settings) -> FastAPI:
 
 def _cluster_ids(page: str) -> list[list[int]]:
     """The message ids of each cluster's "Draft an article" form, in page order."""
-    forms = re.findall(r'action="/console/unanswered/article">(.*?)</form>', page, re.S)
+    forms = re.findall(r'action="/console/unanswered/draft">(.*?)</form>', page, re.S)
     return [[int(i) for i in re.findall(r'name="message" value="(\d+)"', form)] for form in forms]
 
 
@@ -86,7 +86,7 @@ def test_a_cluster_becomes_an_article_the_knowledge_base_finds(
 ) -> None:
     ids = seed_unanswered(db)
     parquet = _cluster_ids(csm_client.get(PAGE).text)[0]
-    draft = csm_client.get(f"{PAGE}/article", params={"message": parquet})
+    draft = _post(csm_client, f"{PAGE}/draft", {"message": parquet})
     assert draft.status_code == 200
     form = html_lib.unescape(draft.text)
     label = re.search(r'id="article-title"[^>]*value="([^"]*)"', form)
@@ -131,6 +131,8 @@ def test_a_bad_draft_is_refused_and_nothing_is_written(
     no_lead = _post(csm_client, f"{PAGE}/article", {**base, "slug": "parquet", "body": "## Only a section\nText.",
                                                     "questions": PARQUET[0]})  # fmt: skip
     assert no_lead.status_code == 400 and "no summary or introduction" in html_lib.unescape(no_lead.text)
+    empty = _post(csm_client, f"{PAGE}/draft", {"days": "30"})
+    assert empty.status_code == 303 and "Choose at least one question" in csm_client.get(PAGE).text
     assert not (settings.kb_content_dir / "billing" / "parquet.md").exists()
     assert db.scalar(select(func.count()).select_from(HandledQuestion)) == 0
     assert entries(action="unanswered.article") == []
