@@ -5,6 +5,7 @@ as training examples. Both mark the cluster's messages handled and are audited (
 `unanswered.intent`)."""
 
 import logging
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request, status
@@ -19,7 +20,7 @@ from api.services.articles import render_markdown
 from keepwell import audit
 from keepwell.conversations import training, unanswered
 from keepwell.conversations.unanswered import Report, UnansweredError
-from knowledge_base.authoring import ArticleStore, AuthoringError, Draft
+from knowledge_base.authoring import MAX_SLUG, ArticleStore, AuthoringError, Draft
 from knowledge_base.reindexer import Reindexer
 
 router = APIRouter(prefix="/console/unanswered", tags=["console"])
@@ -106,7 +107,7 @@ def draft_article(
         return redirect(f"/console/unanswered?days={days}")
     texts = _distinct([q.text for q in questions])
     title = _title(texts[0]) if texts else ""
-    draft = Draft("", "", title, "", "")
+    draft = Draft("", _slug(title), title, "", "")
     return _form(request, draft, [q.message_id for q in questions], "\n".join(texts[:MAX_ARTICLE_QUESTIONS]), days)
 
 
@@ -129,7 +130,11 @@ def create_article(
         return _form(request, draft, message, questions, days, AuthoringError("questions", str(error)))
     except AuthoringError as error:
         return _form(request, draft, message, questions, days, error)
-    handled = unanswered.mark_handled(session, message, "article", info.id, staff.username)
+    try:
+        handled = unanswered.mark_handled(session, message, "article", info.id, staff.username)
+    except UnansweredError:  # another CSM handled them between the check and now: the article stands
+        session.rollback()
+        handled = 0
     audit.record(
         session, staff, "unanswered.article", "article", info.id,
         {"title": info.title, "questions": handled, "message_ids": sorted(set(message))}, ip=ip,
@@ -186,6 +191,11 @@ def _title(question: str) -> str:
     """A customer's question as a starting title: capitalised, without a trailing question mark."""
     text = question.rstrip(" ?!.")[:200]
     return text[:1].upper() + text[1:]
+
+
+def _slug(title: str) -> str:
+    """A starting slug from the title: lower-case words joined by hyphens, within the store's limit."""
+    return "-".join(re.findall(r"[a-z0-9]+", title.lower()))[:MAX_SLUG].strip("-")
 
 
 def _form(

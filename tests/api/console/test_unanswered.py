@@ -92,6 +92,8 @@ def test_a_cluster_becomes_an_article_the_knowledge_base_finds(
     label = re.search(r'id="article-title"[^>]*value="([^"]*)"', form)
     assert label is not None and label.group(1).lower().rstrip("?") in {q.lower().rstrip("?") for q in PARQUET}
     assert all(question in form for question in PARQUET)  # the questions field, one per line
+    slug = re.search(r'id="article-slug"[^>]*value="([^"]*)"', form)
+    assert slug is not None and slug.group(1) == "-".join(label.group(1).lower().replace("?", "").split())
     assert 'action="/console/unanswered/article"' in form
 
     body = "Boards export to Parquet from **Settings → Export**.\n\n## Export a board\nChoose Parquet and download."
