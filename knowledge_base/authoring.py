@@ -10,6 +10,7 @@ the file stays (and can be restored) but the index and the help centre skip it.
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 import yaml
 
 from .documents import ArticleError, article_from, read_front_matter
+from .questions import LEAD
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_SLUG = 80
@@ -115,8 +117,8 @@ class ArticleStore:
         info = _info(path, meta)
         return EditableArticle(info, Draft(category, slug, info.title, info.summary, body))
 
-    def create(self, draft: Draft) -> ArticleInfo:
-        """Write a new article.
+    def create(self, draft: Draft, questions: Sequence[str] = ()) -> ArticleInfo:
+        """Write a new article; `questions` (customers' phrasings it answers) go under `questions: lead:`.
 
         Raises:
             AuthoringError: a field is invalid, the article fails validation, or the slug is taken in its category.
@@ -125,7 +127,8 @@ class ArticleStore:
         path = self._checked_path(draft)
         if path.exists():
             raise AuthoringError("slug", f"An article {draft.category}/{draft.slug} already exists: pick another slug.")
-        return self._write(path, {}, draft)
+        asked = [" ".join(q.split()) for q in questions if q.strip()]
+        return self._write(path, {"questions": {LEAD: asked}} if asked else {}, draft)
 
     def update(self, draft: Draft, version: str = "") -> ArticleInfo:
         """Save an existing article's title, summary and body; its other front matter (questions) is kept.

@@ -67,6 +67,7 @@ class Reindexer:
         self._lock = threading.Lock()
         self._status = ReindexStatus()
         self._thread: threading.Thread | None = None
+        self._again = ""  # who asked for another reindex after the running one
 
     def knowledge_base(self) -> KnowledgeBase:
         """The gateway's KnowledgeBase, created on first use (loading the model happens on its first search/build)."""
@@ -78,11 +79,14 @@ class Reindexer:
     def status(self) -> ReindexStatus:
         return self._status
 
-    def start(self, who: str) -> bool:
-        """Start a reindex unless one is running; False if one was."""
+    def start(self, who: str, *, again: bool = False) -> bool:
+        """Start a reindex unless one is running; False if one was. With `again`, a running reindex is followed by
+        one more (it may have read the articles before a change its caller just made)."""
         kb = self.knowledge_base()
         with self._lock:
             if self._status.running:
+                if again:
+                    self._again = who
                 return False
             self._status = ReindexStatus("running", who, datetime.now(UTC))
             self._thread = threading.Thread(target=self._run, args=(kb,), name="kb-reindex", daemon=True)
@@ -90,7 +94,7 @@ class Reindexer:
             return True
 
     def wait(self, timeout_s: float = 30) -> ReindexStatus:
-        """Block until the running reindex ends (for the CLI and tests)."""
+        """Block until the running reindex (and any asked for after it) ends (for the CLI and tests)."""
         thread = self._thread
         if thread is not None:
             thread.join(timeout_s)
@@ -100,6 +104,16 @@ class Reindexer:
         self._status = replace(self._status, encoded=done, to_encode=total)
 
     def _run(self, kb: KnowledgeBase) -> None:
+        self._build(kb)
+        while True:
+            with self._lock:
+                who, self._again = self._again, ""
+                if not who:
+                    return
+                self._status = ReindexStatus("running", who, datetime.now(UTC))
+            self._build(kb)
+
+    def _build(self, kb: KnowledgeBase) -> None:
         started = time.perf_counter()
         try:
             report = kb.build(on_progress=self._progress)

@@ -123,7 +123,7 @@ def _flagged_ids(marks: Subquery, health: Subquery, reason: str = "") -> Subquer
         branches.append(
             select(Message.conversation_id)
             .outerjoin(marks, marks.c.conversation_id == Message.conversation_id)
-            .where(_not_understood(), _after(Message.created_at, marks))
+            .where(not_understood(), _after(Message.created_at, marks))
         )
     if reason in ("", ff.NEGATIVE_FEEDBACK):
         branches.append(
@@ -158,7 +158,8 @@ def _mine(me: int) -> ColumnElement[bool]:
     return or_(Customer.owner_csm_id == me, Conversation.id.in_(assigned))
 
 
-def _not_understood() -> ColumnElement[bool]:
+def not_understood() -> ColumnElement[bool]:
+    """A customer message the assistant did not understand: its fallback intent, or confidence below LOW_CONFIDENCE."""
     return and_(
         Message.role == ROLE_CUSTOMER, or_(Message.intent == FALLBACK_INTENT, Message.confidence < LOW_CONFIDENCE)
     )
@@ -248,7 +249,7 @@ def _reasons(
     for cid, count in session.execute(
         select(Message.conversation_id, func.count())
         .outerjoin(marks, marks.c.conversation_id == Message.conversation_id)
-        .where(Message.conversation_id.in_(ids), _not_understood(), _after(Message.created_at, marks))
+        .where(Message.conversation_id.in_(ids), not_understood(), _after(Message.created_at, marks))
         .group_by(Message.conversation_id)
     ):
         found[cid].append(

@@ -13,6 +13,7 @@ from keepwell.models.search import MESSAGES_FTS
 from keepwell.models.staff import AuditEvent, ConsoleSession, CSMUser
 from keepwell.models.subscriptions import Subscription
 from keepwell.models.success import ChurnSignal, CSMTask, HealthSnapshot, OnboardingStep
+from keepwell.models.unanswered import HandledQuestion, MessageVector
 from keepwell.models.voice import SupportTicket, SurveyAnswer
 from keepwell.models.webhooks import WebhookDelivery
 
@@ -32,9 +33,11 @@ __all__ = [
     "Customer",
     "Feedback",
     "Handoff",
+    "HandledQuestion",
     "HealthSnapshot",
     "MESSAGES_FTS",
     "Message",
+    "MessageVector",
     "OfferEvent",
     "OnboardingStep",
     "SavedView",

@@ -17,8 +17,9 @@ the caller then rewrites the training file made from them (`keepwell.conversatio
 Rasa's tracker store loses the conversations' events first (a failure after that leaves the app database as it
 was, and running the erasure again finishes it). The audit log keeps its entries but loses the customer: values
 naming them become "[erased]". The erasure's own audit entry names a keyed hash of the id, never the id, so
-"was this customer erased?" can be answered without keeping who they were. No cached vectors of messages exist
-(the knowledge base embeds articles only and caches nothing from chats), so there is nothing else to clear.
+"was this customer erased?" can be answered without keeping who they were. The cached vectors of their messages
+(`message_vectors`, kept by the unanswered-questions page) and the marks of those a CSM handled go with the messages
+(foreign keys to them, so the scope walk finds them); the knowledge base embeds articles only.
 Erasing twice is harmless: the second finds nothing.
 """
 

@@ -13,6 +13,7 @@ Each system runs on free loopback ports with its own temporary data directory; i
 """
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -207,7 +208,11 @@ def running_system(rasa_bin: str, model: Path, data_dir: Path, **env: str) -> It
     """Start Keepwell with `python -m launcher` (as `make run` does), wait until `/api/health` says ok, and stop it
     with SIGINT afterwards; anything still alive after that is killed."""
     gateway_port = _free_port()
+    # The articles are a copy, so a test that writes one (the console's article editor) never touches the repository.
+    content = data_dir / "kb_content"
+    shutil.copytree(ROOT / "knowledge_base" / "content", content)
     overrides = {
+        "KEEPWELL_KB_CONTENT_DIR": str(content),
         "KEEPWELL_DEMO_MODE": "true",
         "KEEPWELL_DATA_DIR": str(data_dir),
         "KEEPWELL_PORT": str(gateway_port),

@@ -18,6 +18,7 @@ from api.routes.console import (
     review,
     saved_views,
     success,
+    unanswered,
     users,
 )
 from api.routes.console._pages import admin_required, csrf_rejected, login_required
@@ -30,6 +31,7 @@ for _module in (
     saved_views,
     handoffs,
     flags,
+    unanswered,
     feedback,
     success,
     customers,

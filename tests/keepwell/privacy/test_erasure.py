@@ -28,9 +28,11 @@ from keepwell.models import (
     CSMUser,
     Customer,
     Feedback,
+    HandledQuestion,
     Handoff,
     HealthSnapshot,
     Message,
+    MessageVector,
     OfferEvent,
     OnboardingStep,
     SavedView,
@@ -47,6 +49,8 @@ from tests.api.conftest import TrackerEvents
 KEY = "erasure-test-key"
 # Tables that hold nothing about customers: console staff, their sessions, integration keys.
 NOT_ABOUT_CUSTOMERS = {"csm_users", "console_sessions", "api_keys"}
+# Tables that hold no words, only rows keyed by a message (a vector, a handled mark): checked by the message ids.
+BY_MESSAGE = (MessageVector, HandledQuestion)
 
 WHO = "cus_erase"
 NAME = "Erasmus Quill Ltd"
@@ -108,6 +112,9 @@ def _conversation(
     session.add(
         TrainingExample(text=said, intent="kb", conversation_id=conversation_id, message_id=asked.id, created_by="csm")
     )
+    # The unanswered-questions page's cached vector of the message, and its handled mark.
+    session.add(MessageVector(message_id=asked.id, model="all-minilm", vector=bytes(16)))
+    session.add(HandledQuestion(message_id=asked.id, kind="intent", target="kb", handled_by="csm"))
     session.flush()
     tracker.session_start(conversation_id)
     metadata = {"keepwell": {"message_id": asked.id, "customer_id": customer_id}}
@@ -192,7 +199,7 @@ def test_an_erased_account_is_in_no_store_and_another_stays(app_db: Session, tra
 
     before = _mentions(app_db, tracker_engine, needles)
     tables = {table.name for table in Base.metadata.sorted_tables}
-    unseeded = tables - NOT_ABOUT_CUSTOMERS - set(before)
+    unseeded = tables - NOT_ABOUT_CUSTOMERS - {model.__tablename__ for model in BY_MESSAGE} - set(before)
     assert not unseeded, f"seed these tables in this test and make the erasure cover them: {sorted(unseeded)}"
     assert "tracker.events" in before
 
@@ -201,6 +208,11 @@ def test_an_erased_account_is_in_no_store_and_another_stays(app_db: Session, tra
     app_db.commit()
 
     assert _mentions(app_db, tracker_engine, needles) == {}
+    # No vector or handled mark of an erased message is left; the other account's two stay.
+    kept_messages = set(app_db.scalars(select(Message.id)))
+    for model in BY_MESSAGE:
+        left = set(app_db.scalars(select(model.message_id)))
+        assert len(left) == 2 and left <= kept_messages, model.__tablename__
     # SQLite's full-text index of the messages (not a model table) forgets their words too.
     assert words_said != 0 and _full_text_hits(app_db, "ledger") in (0, None)
     assert report.rows["saved_views"] == 1 and app_db.scalar(select(func.count()).select_from(SavedView)) == 1
