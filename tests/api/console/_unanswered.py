@@ -3,6 +3,7 @@ reindexer over a temporary copy of a few articles, and customer messages the ass
 
 from datetime import timedelta
 from functools import cache
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -13,6 +14,8 @@ from knowledge_base import SentenceTransformerEmbedder
 from knowledge_base.engine import KnowledgeBase
 from knowledge_base.index import ExactIndex
 from knowledge_base.reindexer import Reindexer
+from tests.api.conftest import IDENTITY_SECRET
+from tests.api.console._articles import copy_articles
 
 PARQUET = (
     "how do I export my boards to Parquet",
@@ -20,6 +23,14 @@ PARQUET = (
     "Parquet export of boards?",
 )
 SSO = ("does keepwell support SAML single sign-on", "can we use SAML single sign-on to log in")
+
+
+def unanswered_settings(data_dir: Path) -> Settings:
+    """A demo gateway whose knowledge base is a copy of the articles in `data_dir` (the tests write articles)."""
+    return Settings(
+        data_dir=data_dir, demo_mode=True, identity_secret=IDENTITY_SECRET, rate_limit_enabled=False,
+        kb_content_dir=copy_articles(data_dir / "content"), kb_index_dir=data_dir / "index",
+    )  # fmt: skip
 
 
 @cache

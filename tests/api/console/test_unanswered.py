@@ -17,9 +17,7 @@ from sqlalchemy.orm import Session
 from api.settings import Settings
 from keepwell import audit
 from keepwell.models import HandledQuestion, TrainingExample
-from tests.api.conftest import IDENTITY_SECRET
-from tests.api.console._articles import copy_articles
-from tests.api.console._unanswered import PARQUET, SSO, real_reindexer, seed_unanswered
+from tests.api.console._unanswered import PARQUET, SSO, real_reindexer, seed_unanswered, unanswered_settings
 from tests.api.console.conftest import csrf_in
 
 PAGE = "/console/unanswered"
@@ -28,10 +26,7 @@ Entries = Callable[..., list[audit.AuditEntry]]
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        data_dir=tmp_path, demo_mode=True, identity_secret=IDENTITY_SECRET, rate_limit_enabled=False,
-        kb_content_dir=copy_articles(tmp_path / "content"), kb_index_dir=tmp_path / "index",
-    )  # fmt: skip
+    return unanswered_settings(tmp_path)
 
 
 @pytest.fixture

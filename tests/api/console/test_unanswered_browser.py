@@ -13,19 +13,14 @@ from api.settings import Settings
 from keepwell.bootstrap import DEMO_CSM
 from keepwell.db import session_factory
 from keepwell.models import TrainingExample
-from tests.api.conftest import IDENTITY_SECRET
-from tests.api.console._articles import copy_articles
-from tests.api.console._unanswered import SSO, real_reindexer, seed_unanswered
+from tests.api.console._unanswered import SSO, real_reindexer, seed_unanswered, unanswered_settings
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        data_dir=tmp_path, demo_mode=True, identity_secret=IDENTITY_SECRET, rate_limit_enabled=False,
-        kb_content_dir=copy_articles(tmp_path / "content"), kb_index_dir=tmp_path / "index",
-    )  # fmt: skip
+    return unanswered_settings(tmp_path)
 
 
 @pytest.fixture
