@@ -34,7 +34,6 @@ KIND_LABELS = {
 _CHURN_INTENTS = frozenset({"request_cancellation", "request_refund"})
 
 MAX_REPLY_CHARS = 2000  # as long as a customer message may be
-MAX_CSAT_COMMENT_CHARS = 1000
 KIND_CSAT = "csat"
 CSAT_QUESTION = (
     "Thanks for talking with us. How satisfied are you with the help you got today? "
@@ -60,10 +59,6 @@ class AssignedElsewhere(HandoffError):
 
 class InvalidText(HandoffError):
     pass
-
-
-class NoSurvey(HandoffError):
-    """No CSAT question waits for an answer in this conversation."""
 
 
 @dataclass(frozen=True)
@@ -125,7 +120,7 @@ def _view(handoff: Handoff, assigned_to_name: str | None = None) -> HandoffView:
     )
 
 
-def _views(session: Session, handoffs: list[Handoff]) -> list[HandoffView]:
+def views(session: Session, handoffs: list[Handoff]) -> list[HandoffView]:
     """Views with the assignees' names, read in one query."""
     ids = {h.assigned_to_id for h in handoffs if h.assigned_to_id is not None}
     names: dict[int, str] = {}
@@ -177,7 +172,7 @@ def request_handoff(
     """
     existing = _open(session, conversation_id)
     if existing is not None:
-        return _views(session, [existing])[0]
+        return views(session, [existing])[0]
     owner = session.scalar(select(Customer.owner_csm_id).where(Customer.id == customer_id)) if customer_id else None
     handoff = Handoff(
         conversation_id=conversation_id,
@@ -190,7 +185,7 @@ def request_handoff(
     )
     session.add(handoff)
     session.flush()
-    view = _views(session, [handoff])[0]
+    view = views(session, [handoff])[0]
     handoff_webhook.queue(session, view, handoff_webhook.OPENED, settings)
     return view
 
@@ -214,7 +209,7 @@ def person_is_answering(session: Session, conversation_id: str) -> bool:
 
 def get(session: Session, handoff_id: int) -> HandoffView | None:
     handoff = session.get(Handoff, handoff_id)
-    return _views(session, [handoff])[0] if handoff is not None else None
+    return views(session, [handoff])[0] if handoff is not None else None
 
 
 def _locked(session: Session, handoff_id: int) -> Handoff:
@@ -257,7 +252,7 @@ def release(session: Session, handoff_id: int, released_by: str) -> HandoffView 
         handoff.status = RELEASED
         handoff.released_at = utcnow()
         handoff.released_by = released_by
-    return _views(session, [handoff])[0]
+    return views(session, [handoff])[0]
 
 
 def take_over(
@@ -275,7 +270,7 @@ def take_over(
     previous = handoff.assigned_to_id
     handoff.assigned_to_id = staff.id
     session.flush()
-    view = _views(session, [handoff])[0]
+    view = views(session, [handoff])[0]
     if previous != staff.id:
         handoff_webhook.queue(session, view, handoff_webhook.ASSIGNED, settings)
     return view, previous
@@ -334,7 +329,7 @@ def reply(
         handoff.first_reply_at = message.created_at
         handoff.wait_s = round((as_utc(message.created_at) - as_utc(handoff.created_at)).total_seconds(), 3)
     session.flush()
-    view = _views(session, [handoff])[0]
+    view = views(session, [handoff])[0]
     if assigned:
         handoff_webhook.queue(session, view, handoff_webhook.ASSIGNED, settings)
     return message, view
@@ -354,43 +349,14 @@ def close(session: Session, handoff_id: int, staff: StaffView) -> tuple[HandoffV
     handoff.closed_by = staff.username
     question = _add_message(session, handoff.conversation_id, ROLE_SYSTEM, CSAT_QUESTION, None, KIND_CSAT)
     session.flush()
-    return _views(session, [handoff])[0], question
-
-
-def answer_csat(session: Session, conversation_id: str, score: int, comment: str | None) -> HandoffView:
-    """Store the customer's answer to the CSAT question of the conversation's latest closed handoff (once).
-
-    Raises:
-        NoSurvey: no closed handoff waits for an answer (none, or already answered).
-        InvalidText: the score is not 1-5 or the comment is too long.
-    """
-    if not 1 <= score <= 5:
-        raise InvalidText("The rating is a whole number from 1 to 5.")
-    comment = (comment or "").strip() or None
-    if comment is not None and len(comment) > MAX_CSAT_COMMENT_CHARS:
-        raise InvalidText(f"The comment can be at most {MAX_CSAT_COMMENT_CHARS} characters.")
-    query = (
-        select(Handoff)
-        .where(Handoff.conversation_id == conversation_id, Handoff.status == CLOSED)
-        .order_by(Handoff.closed_at.desc(), Handoff.id.desc())
-        .limit(1)
-        .with_for_update()
-    )
-    handoff = session.scalars(query).first()
-    if handoff is None or handoff.csat_score is not None:
-        raise NoSurvey("There is no question to answer in this conversation, or it was answered already.")
-    handoff.csat_score = score
-    handoff.csat_comment = comment
-    handoff.csat_at = utcnow()
-    session.flush()
-    return _views(session, [handoff])[0]
+    return views(session, [handoff])[0], question
 
 
 def list_handoffs(session: Session, status: str | None = None, limit: int = 100) -> list[HandoffView]:
     query = select(Handoff).order_by(Handoff.created_at.desc(), Handoff.id.desc()).limit(limit)
     if status is not None:
         query = query.where(Handoff.status == status)
-    return _views(session, list(session.scalars(query)))
+    return views(session, list(session.scalars(query)))
 
 
 def for_conversations(session: Session, conversation_ids: list[str]) -> dict[str, HandoffView]:
@@ -398,7 +364,7 @@ def for_conversations(session: Session, conversation_ids: list[str]) -> dict[str
     query = (
         select(Handoff).where(Handoff.conversation_id.in_(conversation_ids)).order_by(Handoff.created_at, Handoff.id)
     )
-    return {h.conversation_id: h for h in _views(session, list(session.scalars(query)))}
+    return {h.conversation_id: h for h in views(session, list(session.scalars(query)))}
 
 
 def for_customer(session: Session, customer_id: str, limit: int = 100) -> list[HandoffView]:
@@ -409,4 +375,4 @@ def for_customer(session: Session, customer_id: str, limit: int = 100) -> list[H
         .order_by(Handoff.created_at.desc(), Handoff.id.desc())
         .limit(limit)
     )
-    return _views(session, list(session.scalars(query)))
+    return views(session, list(session.scalars(query)))

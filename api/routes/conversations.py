@@ -20,7 +20,7 @@ from api.services.identity import header_customer
 from api.services.messages import public_message
 from api.services.rate_limits import chat_identity_key, enforce_chat_limits
 from keepwell import conversations as log
-from keepwell import handoffs
+from keepwell import csat, handoffs
 from keepwell.db import session_factory
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
@@ -137,8 +137,8 @@ def answer_csat(
         chat_identity_key(customer_id, conversation_id),
     )
     try:
-        answered = handoffs.answer_csat(session, conversation_id, body.score, body.comment)
-    except handoffs.NoSurvey as error:
+        answered = csat.answer_csat(session, conversation_id, body.score, body.comment)
+    except csat.NoSurvey as error:
         session.rollback()
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from None
     except handoffs.InvalidText as error:

@@ -10,9 +10,10 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from keepwell import conversations as log
-from keepwell import escalation, handoffs, staff
+from keepwell import csat, escalation, handoffs, staff
+from keepwell.csat import NoSurvey
 from keepwell.db import session_factory
-from keepwell.handoffs import AssignedElsewhere, InvalidText, NoSurvey, NotOpen
+from keepwell.handoffs import AssignedElsewhere, InvalidText, NotOpen
 from keepwell.models import Customer, Handoff, Message
 from keepwell.staff import StaffView
 
@@ -163,11 +164,11 @@ def test_closing_asks_the_csat_question_and_stores_the_answer_once(
     with pytest.raises(NotOpen):
         handoffs.reply(db, handoff.id, csm, "one more thing")
     db.rollback()
-    answered = handoffs.answer_csat(db, conversation_id, 4, "  quick and kind ")
+    answered = csat.answer_csat(db, conversation_id, 4, "  quick and kind ")
     db.commit()
     assert (answered.csat_score, answered.csat_comment) == (4, "quick and kind") and answered.csat_at is not None
     with pytest.raises(NoSurvey):
-        handoffs.answer_csat(db, conversation_id, 1, None)
+        csat.answer_csat(db, conversation_id, 1, None)
 
 
 @pytest.mark.parametrize(("score", "comment"), [(0, None), (6, None), (3, "x" * 1001)])
@@ -178,7 +179,7 @@ def test_a_bad_csat_answer_is_refused_and_nothing_is_stored(
     handoffs.close(db, _request(db, conversation_id, "cus_1").id, csm)
     db.commit()
     with pytest.raises(InvalidText):
-        handoffs.answer_csat(db, conversation_id, score, comment)
+        csat.answer_csat(db, conversation_id, score, comment)
     db.rollback()
     assert db.scalars(select(Handoff.csat_score)).one() is None
 
@@ -189,11 +190,11 @@ def test_there_is_no_survey_while_the_handoff_is_open_or_after_a_release(
     conversation_id = conversation("cus_1", owner=csm)
     handoff = _request(db, conversation_id, "cus_1")
     with pytest.raises(NoSurvey):
-        handoffs.answer_csat(db, conversation_id, 5, None)
+        csat.answer_csat(db, conversation_id, 5, None)
     handoffs.release(db, handoff.id, csm.username)
     db.commit()
     with pytest.raises(NoSurvey):
-        handoffs.answer_csat(db, conversation_id, 5, None)
+        csat.answer_csat(db, conversation_id, 5, None)
 
 
 def test_two_csms_replying_at_once_from_the_shared_queue_one_gets_it(
