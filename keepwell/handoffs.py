@@ -352,8 +352,12 @@ def close(session: Session, handoff_id: int, staff: StaffView) -> tuple[HandoffV
     return views(session, [handoff])[0], question
 
 
-def list_handoffs(session: Session, status: str | None = None, limit: int = 100) -> list[HandoffView]:
-    query = select(Handoff).order_by(Handoff.created_at.desc(), Handoff.id.desc()).limit(limit)
+def list_handoffs(
+    session: Session, status: str | None = None, limit: int = 100, oldest_first: bool = False
+) -> list[HandoffView]:
+    """Newest first; `oldest_first` for a queue, where the customer who has waited longest comes first."""
+    order = (Handoff.created_at, Handoff.id) if oldest_first else (Handoff.created_at.desc(), Handoff.id.desc())
+    query = select(Handoff).order_by(*order).limit(limit)
     if status is not None:
         query = query.where(Handoff.status == status)
     return views(session, list(session.scalars(query)))

@@ -1,6 +1,7 @@
 """Console: the handoff queue (refreshed by the page without reload), and a CSM's live actions on a handoff: reply,
 take over, close (which asks the customer the CSAT question) and release to the assistant; each one is audited."""
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Path, Request, status
@@ -23,6 +24,7 @@ from api.routes.console.conversations import transcript_page
 from api.services.rasa import RasaClient, RasaUnavailable
 from keepwell import audit, handoffs
 from keepwell.handoffs import HandoffError, HandoffNotFound, HandoffView
+from keepwell.models import utcnow
 from keepwell.staff import StaffView
 
 router = APIRouter(prefix="/console/handoffs", tags=["console"])
@@ -33,6 +35,20 @@ HandoffId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 ReplyText = Annotated[str, Form(max_length=handoffs.MAX_REPLY_CHARS * 2)]
 
 
+def waiting(since: datetime, now: datetime) -> str:
+    """How long a customer has waited, as a queue shows it: "under a minute", "12 min", "2 h 5 min", "3 d 4 h"."""
+    minutes = max(0, int((now - since).total_seconds() // 60))
+    if minutes < 1:
+        return "under a minute"
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
 def _queue_of(handoff: HandoffView, staff: StaffView) -> str:
     if handoff.assigned_to_id is None:
         return "shared"
@@ -41,12 +57,17 @@ def _queue_of(handoff: HandoffView, staff: StaffView) -> str:
 
 @router.get("", response_class=HTMLResponse, include_in_schema=False)
 def handoff_list(request: Request, staff: CurrentStaff, session: SessionDep) -> HTMLResponse:
-    open_handoffs = handoffs.list_handoffs(session, status=handoffs.OPEN)
+    open_handoffs = handoffs.list_handoffs(session, status=handoffs.OPEN, oldest_first=True)
     done = [h for h in handoffs.list_handoffs(session, limit=100) if not h.is_open][:50]
     labels = _customers.labels(session, {h.customer_id for h in [*open_handoffs, *done]})
+    now = utcnow()
 
     def rows(items: list[HandoffView]) -> list[dict[str, Any]]:
-        return [{"handoff": h, "customer": labels[h.customer_id], "queue": _queue_of(h, staff)} for h in items]
+        return [
+            {"handoff": h, "customer": labels[h.customer_id], "queue": _queue_of(h, staff),
+             "waiting": waiting(h.created_at, now)}
+            for h in items
+        ]  # fmt: skip
 
     context = {"open_rows": rows(open_handoffs), "released_rows": rows(done), "nav": "handoffs"}
     return render(request, "console_handoffs.html", context)
@@ -54,8 +75,10 @@ def handoff_list(request: Request, staff: CurrentStaff, session: SessionDep) -> 
 
 @router.get("/queue.json", include_in_schema=False)
 def queue(staff: CurrentStaff, session: SessionDep) -> JSONResponse:
-    """The open handoffs for the console's queue, polled by every console page (a few hundred bytes)."""
-    open_handoffs = handoffs.list_handoffs(session, status=handoffs.OPEN)
+    """The open handoffs for the console's queue, longest wait first, polled by every console page (a few hundred
+    bytes)."""
+    open_handoffs = handoffs.list_handoffs(session, status=handoffs.OPEN, oldest_first=True)
+    now = utcnow()
     labels = _customers.labels(session, {h.customer_id for h in open_handoffs})
     items = [
         {
@@ -69,6 +92,8 @@ def queue(staff: CurrentStaff, session: SessionDep) -> JSONResponse:
             "queue": _queue_of(h, staff),
             "assigned_to": h.assigned_to_name,
             "created_at": h.created_at.isoformat(),
+            "waiting": waiting(h.created_at, now),
+            "release_url": f"/console/handoffs/{h.id}/release",
         }
         for h in open_handoffs
     ]

@@ -2,13 +2,16 @@
 
 import html as html_lib
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from api.routes.console.handoffs import waiting
 from keepwell import accounts, handoffs
 from keepwell.audit import AuditEntry
-from keepwell.models import Conversation
+from keepwell.models import Conversation, Handoff, utcnow
 from tests.api.conftest import CSM_USERNAME, TrackerEvents
 from tests.api.console.conftest import CsrfOf
 from tests.api.fakes import FakeRasa
@@ -117,3 +120,40 @@ def test_handoff_list_shows_the_conversation_at_handoff_escaped(csm_client: Test
     assert "Conversation at handoff (3 messages)" in page
     assert "&lt;b&gt;invoice&lt;/b&gt; is wrong" in page and "<b>invoice</b>" not in page
     assert "(affirm)" in page
+
+
+def test_the_open_queue_puts_the_longest_wait_first_with_how_long(csm_client: TestClient, db: Session) -> None:
+    for conversation_id, reason, minutes in (
+        ("a" * 32, "newest", 5),
+        ("b" * 32, "oldest", 190),
+        ("c" * 32, "middle", 61),
+    ):
+        handoff = handoffs.request_handoff(db, conversation_id, None, reason, [])
+        db.get(Handoff, handoff.id).created_at = utcnow() - timedelta(minutes=minutes)  # type: ignore[union-attr]
+    db.commit()
+    page = html_lib.unescape(csm_client.get("/console/handoffs").text)
+    assert page.index("oldest") < page.index("middle") < page.index("newest")
+    assert "3 h 10 min" in page and "1 h 1 min" in page and "5 min" in page
+    queue = csm_client.get("/console/handoffs/queue.json").json()["data"]
+    assert [(item["reason"], item["waiting"]) for item in queue] == [
+        ("oldest", "3 h 10 min"),
+        ("middle", "1 h 1 min"),
+        ("newest", "5 min"),
+    ]
+    assert queue[0]["release_url"] == f"/console/handoffs/{queue[0]['id']}/release"
+
+
+@pytest.mark.parametrize(
+    ("waited", "said"),
+    [
+        (timedelta(seconds=59), "under a minute"),
+        (timedelta(minutes=59), "59 min"),
+        (timedelta(hours=2), "2 h"),
+        (timedelta(hours=25, minutes=30), "1 d 1 h"),
+        (timedelta(days=3), "3 d"),
+        (timedelta(seconds=-5), "under a minute"),  # clocks a moment apart
+    ],
+)
+def test_waiting_reads_like_a_queue(waited: timedelta, said: str) -> None:
+    now = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    assert waiting(now - waited, now) == said

@@ -81,6 +81,9 @@ def test_a_visitor_talks_to_a_csm_and_rates_the_help(
     alert = console.locator("#handoff-alert")
     expect(alert).to_contain_text("New handoff: Anonymous visitor (Asked for a person)", timeout=10_000)
     expect(console.locator("#open-queue tr")).to_have_count(1)
+    # The row the poll drew has the rendered page's columns: how long the customer has waited, and Release.
+    expect(console.locator("#open-queue tr td").nth(1)).to_have_text("under a minute")
+    expect(console.locator("#open-queue tr").get_by_role("button", name="Release")).to_have_count(1)
     alert.get_by_role("link", name="Open the conversation").click()
     expect(console.locator("#bubbles")).to_contain_text("I want to talk to a person")
 
