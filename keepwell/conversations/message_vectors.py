@@ -9,8 +9,8 @@ import numpy as np
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from keepwell.batches import chunked
 from keepwell.models import MessageVector
-from keepwell.privacy._chunks import chunked
 
 
 class Encoder(Protocol):

@@ -2,6 +2,7 @@
 says it meant, and exported as Rasa NLU data (`version: "3.1"`) for the next training. `make train` reads the file
 `write_nlu_file` keeps in the data folder (`<KEEPWELL_DATA_DIR>/bot/nlu/console_examples.yml`)."""
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -13,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from keepwell.conversations.records import ROLE_CUSTOMER
 from keepwell.models import Message, TrainingExample, as_utc
+
+logger = logging.getLogger(__name__)
 
 DOMAIN_PATH = Path(__file__).resolve().parents[2] / "domain.yml"
 NLU_FILE = Path("bot") / "nlu" / "console_examples.yml"
@@ -115,6 +118,17 @@ def write_nlu_file(session: Session, data_dir: Path) -> Path:
     scratch.write_text(nlu_yaml(session), encoding="utf-8")
     scratch.replace(path)
     return path
+
+
+def rewrite_nlu_file(session: Session, data_dir: Path) -> bool:
+    """`write_nlu_file` after the examples changed; False, logged, when the disk refuses. The database stays the
+    record: the download and the next change rewrite the file whole."""
+    try:
+        write_nlu_file(session, data_dir)
+    except OSError:
+        logger.exception("could not write the console's training examples to %s", data_dir)
+        return False
+    return True
 
 
 def _literal(text: str) -> str:

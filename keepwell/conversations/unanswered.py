@@ -21,12 +21,12 @@ import numpy as np
 from sqlalchemy import ColumnElement, Text, and_, cast, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from keepwell.batches import chunked
 from keepwell.conversations import clustering
 from keepwell.conversations.flag_queue import not_understood
 from keepwell.conversations.message_vectors import Encoder, vectors
 from keepwell.conversations.records import ROLE_CUSTOMER
 from keepwell.models import Conversation, HandledQuestion, Message, as_utc, utcnow
-from keepwell.privacy._chunks import chunked
 
 PERIODS = (7, 30, 90)  # days the page offers
 DEFAULT_DAYS = 30

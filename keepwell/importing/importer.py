@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
-from keepwell.importing._batches import batched
+from keepwell.batches import batched
 from keepwell.importing.readers import FileProblem, Source, count_rows, rows, sources
 from keepwell.importing.report import FileResult, Report, RowError
 from keepwell.importing.validation import Validator

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from keepwell.importing._batches import batched
+from keepwell.batches import batched
 from keepwell.models import Customer, Subscription
 
 _BATCH = 500

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from keepwell.importing._batches import batched
+from keepwell.batches import batched
 from keepwell.importing.report import Position, RowError, errors_of
 from keepwell.importing.rows import AccountRow, ContactRow, Kind, Row
 from keepwell.models import Contact, CSMUser, Customer

@@ -10,7 +10,7 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from keepwell.importing._batches import batched
+from keepwell.batches import batched
 from keepwell.importing.rows import (
     AccountRow,
     Row,

@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import Column, ColumnElement, Table, delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from keepwell.batches import chunked
 from keepwell.models import Base
-from keepwell.privacy._chunks import chunked
 
 CONVERSATION_COLUMN = "conversation_id"
 CUSTOMER_COLUMNS = ("customer_id", "account_id")

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, delete, func, inspect, select
 
-from keepwell.privacy._chunks import chunked
+from keepwell.batches import chunked
 
 _metadata = MetaData()
 # The two columns of rasa.core.tracker_store.SQLTrackerStore.SQLEvent this module reads.

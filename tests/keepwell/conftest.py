@@ -12,12 +12,14 @@ from argon2 import PasswordHasher
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from keepwell import conversations as log
 from keepwell import staff
 from keepwell.accounts import Account, Usage
 from keepwell.db import make_engine, session_factory, upgrade
 from keepwell.health import HealthScore
 from keepwell.models import Customer, UsageSnapshot
 from keepwell.offer_catalogue import Condition, Eligibility, Offer
+from keepwell.staff import StaffView
 
 TODAY = date(2025, 6, 1)
 
@@ -211,3 +213,32 @@ def add_customer(session: Session) -> Callable[..., Customer]:
         return customer
 
     return _add
+
+
+@pytest.fixture
+def csm(db: Session) -> StaffView:
+    """A CSM (Ada Lovelace) on the migrated database."""
+    user = staff.create(db, "ada@example.test", "a long enough password", display_name="Ada Lovelace")
+    db.commit()
+    return user
+
+
+@pytest.fixture
+def conversation(db: Session) -> Callable[..., str]:
+    """A logged conversation of the given customer (None: an anonymous visitor; in-app when signed in), with its
+    account named `name` and owned by `owner` (no account row when `name` is empty)."""
+
+    def _make(customer_id: str | None = None, owner: StaffView | None = None, name: str = "Bluefin") -> str:
+        if customer_id is not None and name:
+            db.add(
+                Customer(
+                    id=customer_id, name=name, plan="growth", company_size="mid", lifecycle_stage="adoption",
+                    mrr=480.0, seats_purchased=20, seats_used=20, signup_date=date(2024, 1, 15),
+                    renewal_date=date(2026, 1, 15), owner_csm_id=owner.id if owner else None,
+                )
+            )  # fmt: skip
+        ref = log.start_conversation(db, customer_id, "in_app" if customer_id else "website")
+        db.commit()
+        return ref.id
+
+    return _make

@@ -5,17 +5,16 @@ senders racing for the same rows."""
 
 import threading
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from keepwell import conversations as log
 from keepwell import handoff_webhook, handoffs, staff, webhooks
 from keepwell.db import make_engine, session_factory
-from keepwell.models import Customer, WebhookDelivery, utcnow
+from keepwell.models import WebhookDelivery, utcnow
 from keepwell.settings import CoreSettings
 from keepwell.staff import StaffView
 from tests.webhook_receiver import Receiver, receiving
@@ -34,33 +33,6 @@ def receiver() -> Iterator[Receiver]:
 
 def _settings(url: str | None) -> CoreSettings:
     return CoreSettings(demo_mode=True, handoff_webhook_url=url, public_url=PUBLIC + "/", webhook_secret=SECRET)
-
-
-@pytest.fixture
-def csm(db: Session) -> StaffView:
-    user = staff.create(db, "ada@example.test", "a long enough password", display_name="Ada Lovelace")
-    db.commit()
-    return user
-
-
-@pytest.fixture
-def conversation(db: Session) -> Callable[..., str]:
-    """A logged conversation of the given customer (None: an anonymous visitor), with its account when named."""
-
-    def _make(customer_id: str | None = None, owner: StaffView | None = None, name: str = "Bluefin") -> str:
-        if customer_id is not None and name:
-            db.add(
-                Customer(
-                    id=customer_id, name=name, plan="growth", company_size="mid", lifecycle_stage="adoption",
-                    mrr=480.0, seats_purchased=20, seats_used=20, signup_date=date(2024, 1, 15),
-                    renewal_date=date(2026, 1, 15), owner_csm_id=owner.id if owner else None,
-                )
-            )  # fmt: skip
-        ref = log.start_conversation(db, customer_id, "website")
-        db.commit()
-        return ref.id
-
-    return _make
 
 
 def _open(db: Session, conversation_id: str, customer_id: str | None, settings: CoreSettings) -> handoffs.HandoffView:

@@ -3,7 +3,7 @@ assignee, the waiting time, closing with the CSAT question and its answer, and b
 
 import threading
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, select
@@ -14,15 +14,8 @@ from keepwell import csat, escalation, handoffs, staff
 from keepwell.csat import NoSurvey
 from keepwell.db import session_factory
 from keepwell.handoffs import AssignedElsewhere, InvalidText, NotOpen
-from keepwell.models import Customer, Handoff, Message
+from keepwell.models import Handoff, Message
 from keepwell.staff import StaffView
-
-
-@pytest.fixture
-def csm(db: Session) -> StaffView:
-    user = staff.create(db, "ada@example.test", "a long enough password", display_name="Ada Lovelace")
-    db.commit()
-    return user
 
 
 @pytest.fixture
@@ -30,26 +23,6 @@ def other_csm(db: Session) -> StaffView:
     user = staff.create(db, "grace@example.test", "a long enough password", display_name="Grace Hopper")
     db.commit()
     return user
-
-
-@pytest.fixture
-def conversation(db: Session) -> Callable[..., str]:
-    """A logged conversation of the given customer (None: an anonymous visitor), with its account if any."""
-
-    def _make(customer_id: str | None = None, owner: StaffView | None = None) -> str:
-        if customer_id is not None:
-            db.add(
-                Customer(
-                    id=customer_id, name="Bluefin", plan="growth", company_size="mid", lifecycle_stage="adoption",
-                    mrr=480.0, seats_purchased=20, seats_used=20, signup_date=date(2024, 1, 15),
-                    renewal_date=date(2026, 1, 15), owner_csm_id=owner.id if owner else None,
-                )
-            )  # fmt: skip
-        ref = log.start_conversation(db, customer_id, "in_app" if customer_id else "website")
-        db.commit()
-        return ref.id
-
-    return _make
 
 
 def _request(db: Session, conversation_id: str, customer_id: str | None = None) -> handoffs.HandoffView:

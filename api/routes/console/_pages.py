@@ -56,6 +56,13 @@ def flash(request: Request, message: str) -> None:
     request.session[_FLASH] = message
 
 
+def address(path: str, *query_parts: str) -> str:
+    """`path` with the non-empty query parts joined: `address("/console", "review=new", "")` is
+    "/console?review=new", and with no parts, the bare path."""
+    parts = [part for part in query_parts if part]
+    return path + ("?" + "&".join(parts) if parts else "")
+
+
 def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=status.HTTP_303_SEE_OTHER)
 

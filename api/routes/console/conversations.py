@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy.orm import Session
 
 from api.deps import CurrentStaff, SessionDep, client_address
-from api.routes.console._pages import NO_STORE, not_found, render
+from api.routes.console._pages import NO_STORE, address, not_found, render
 from api.routes.conversations import MAX_MESSAGE_ID
 from keepwell import accounts, audit, handoffs, health_history, offer_catalogue, staff
 from keepwell import conversations as log
@@ -59,7 +59,7 @@ def conversations(
         "review_labels": review.REVIEW_LABELS,
         "saved_views": mine,
         "current_view": next((v for v in mine if v.id == view), None),
-        "page_url": lambda n: "/console?" + "&".join(part for part in (query, f"page={n}") if part),
+        "page_url": lambda n: address("/console", query, f"page={n}"),
         "low_confidence": overview.LOW_CONFIDENCE,
         "nav": "conversations",
     }

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import CurrentStaff, SessionDep, SignedInForm, client_address
-from api.routes.console._pages import flash, not_found, redirect, render
+from api.routes.console._pages import address, flash, not_found, redirect, render
 from keepwell import audit
 from keepwell.conversations import flag_filters, flag_queue
 from keepwell.conversations.filters import InvalidFilter
@@ -52,8 +52,7 @@ def flag_list(
 
 def _url(query: str, page: int = 1) -> str:
     """The queue's address with its filters and page."""
-    parts = [part for part in (query, f"page={page}" if page > 1 else "") if part]
-    return "/console/flags" + ("?" + "&".join(parts) if parts else "")
+    return address("/console/flags", query, f"page={page}" if page > 1 else "")
 
 
 @router.post("/{conversation_id}/resolve", include_in_schema=False, dependencies=SignedInForm)

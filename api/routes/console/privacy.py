@@ -3,7 +3,6 @@ these" on the inbox), erase one customer everywhere (confirmed by typing their i
 export (with its filter) and erasure is audited; as in Chatwoot, where exports are an administrator's, a CSM is
 refused (403)."""
 
-import logging
 from datetime import date
 from typing import Annotated, Literal
 from urllib.parse import parse_qsl
@@ -21,8 +20,6 @@ from keepwell.models import utcnow
 from keepwell.privacy import export, retention
 from keepwell.privacy.erasure import ErasureError, erase_customer
 from keepwell.staff import StaffView
-
-logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/console/privacy", tags=["console"])
 
@@ -119,15 +116,12 @@ def erase(
     )
     session.commit()
     unwritten = ""
-    if report.rows.get("training_examples"):  # the file `make train` reads holds their words too
-        try:
-            training.write_nlu_file(session, settings.data_dir)
-        except OSError:
-            logger.exception("the training examples file could not be rewritten after an erasure")
-            unwritten = (
-                " The training examples file could not be rewritten: check the data folder, then add or remove an "
-                "example to write it again."
-            )
+    # The file `make train` reads holds their words too.
+    if report.rows.get("training_examples") and not training.rewrite_nlu_file(session, settings.data_dir):
+        unwritten = (
+            " The training examples file could not be rewritten: check the data folder, then add or remove an "
+            "example to write it again."
+        )
     # The note names the audit reference, never the id: flashes are kept in the server-side session store.
     if report.found_anything:
         rows = sum(report.rows.values())

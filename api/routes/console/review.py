@@ -2,7 +2,6 @@
 customer message added as a training example (kept in the database, written to the data folder's NLU file and
 downloadable as `nlu-examples.yml`). Every change is audited; refused input re-shows the page with why (422)."""
 
-import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Request
@@ -17,7 +16,6 @@ from keepwell.conversations import review, training
 from keepwell.staff import StaffView
 
 router = APIRouter(prefix="/console", tags=["console"])
-logger = logging.getLogger(__name__)
 
 ConversationId = Annotated[str, Path(min_length=1, max_length=64)]
 MessageId = Annotated[int, Path(ge=1, le=2**63 - 1)]
@@ -144,12 +142,8 @@ def add_example(
         ip=client_address(request),
     )
     session.commit()
-    # The next `make train` reads this file; the database stays the record if the disk write fails (the download
-    # and the next example added rewrite it whole).
-    try:
-        training.write_nlu_file(session, settings.data_dir)
-    except OSError as error:
-        logger.warning("could not write the console's training examples to %s: %s", settings.data_dir, error)
+    # The next `make train` reads this file.
+    if not training.rewrite_nlu_file(session, settings.data_dir):
         flash(request, f"Added as a training example of {example.intent}, but the NLU file could not be written: "
                        "download nlu-examples.yml instead.")  # fmt: skip
         return _back(conversation_id, f"message-{message_id}")

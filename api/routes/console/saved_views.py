@@ -7,7 +7,7 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import Response
 
 from api.deps import CurrentStaff, SessionDep, SignedInForm, client_address
-from api.routes.console._pages import flash, not_found, redirect
+from api.routes.console._pages import address, flash, not_found, redirect
 from keepwell import audit
 from keepwell.conversations import saved_views
 
@@ -17,8 +17,7 @@ ViewId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def _inbox_url(query: str, view_id: int | None = None) -> str:
-    parts = [part for part in (query, f"view={view_id}" if view_id else "") if part]
-    return "/console" + ("?" + "&".join(parts) if parts else "")
+    return address("/console", query, f"view={view_id}" if view_id else "")
 
 
 @router.post("", include_in_schema=False, dependencies=SignedInForm)

@@ -168,12 +168,10 @@ def add_to_intent(
         {"questions": handled, "message_ids": sorted(set(message))}, ip=ip,
     )  # fmt: skip
     session.commit()
-    try:
-        training.write_nlu_file(session, settings.data_dir)
-    except OSError as error:
-        logger.warning("could not write the console's training examples to %s: %s", settings.data_dir, error)
+    written = training.rewrite_nlu_file(session, settings.data_dir)
     flash(request, f"Added {handled} question{'s' * (handled != 1)} as training examples of {intent}; "
-                   "the next training uses them.")  # fmt: skip
+                   + ("the next training uses them." if written else
+                      "the NLU file could not be written: download nlu-examples.yml instead."))  # fmt: skip
     return back
 
 
